@@ -1,0 +1,62 @@
+"""Clever Cloud TCP redirections: API client, Pulumi dynamic provider, local API emulator."""
+
+from .client import CleverCloudClient
+from .credentials import ApiTokenCredentials, Credentials, OAuthCredentials, Settings, resolve_settings
+from .errors import (
+    AlreadyExists,
+    ApiError,
+    AppNotFound,
+    CleverCloudError,
+    ConfigurationError,
+    ConnectionLost,
+    Forbidden,
+    InputError,
+    InvalidCredentials,
+    NamespaceNotFound,
+    NoPortLeft,
+    NotFound,
+    OwnerNotFound,
+    RateLimited,
+    RedirectionNotFound,
+    RetriesExhausted,
+    ServerError,
+    TransportError,
+    UnexpectedResponse,
+    Unreachable,
+)
+from .models import Namespace, Summary, TcpRedirection, Vhost
+from .transport import RetryPolicy
+
+__all__ = [
+    "AlreadyExists",
+    "ApiError",
+    "ApiTokenCredentials",
+    "AppNotFound",
+    "CleverCloudClient",
+    "CleverCloudError",
+    "ConfigurationError",
+    "ConnectionLost",
+    "Credentials",
+    "Forbidden",
+    "InputError",
+    "InvalidCredentials",
+    "Namespace",
+    "NamespaceNotFound",
+    "NoPortLeft",
+    "NotFound",
+    "OAuthCredentials",
+    "OwnerNotFound",
+    "RateLimited",
+    "RedirectionNotFound",
+    "RetriesExhausted",
+    "RetryPolicy",
+    "ServerError",
+    "Settings",
+    "Summary",
+    "TcpRedirection",
+    "TransportError",
+    "UnexpectedResponse",
+    "Unreachable",
+    "Vhost",
+    "resolve_settings",
+]

@@ -1,0 +1,58 @@
+"""Checks the two schemes the API accepts: OAuth1 (PLAINTEXT, or HMAC as clever-tools signs) and Bearer."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+from urllib.parse import quote, unquote
+
+from .fixture import Fixture, User
+
+_PARAM = re.compile(r'(\w+)="([^"]*)"')
+_HASHES = {"HMAC-SHA512": hashlib.sha512, "HMAC-SHA256": hashlib.sha256, "HMAC-SHA1": hashlib.sha1}
+
+
+def _enc(value: str) -> str:
+    return quote(value, safe="~-._")
+
+
+def _signature_base(method: str, url: str, params: list[tuple[str, str]]) -> str:
+    normalized = "&".join(f"{k}={v}" for k, v in sorted((_enc(k), _enc(v)) for k, v in params))
+    return "&".join([method.upper(), _enc(url), _enc(normalized)])
+
+
+class Authenticator:
+    def __init__(self, fixture: Fixture) -> None:
+        self._consumers = {c.key: c.secret for c in fixture.consumers}
+        self._oauth = {pair.token: (pair.secret, user) for user in fixture.users for pair in user.oauth}
+        self._api_tokens = {token: user for user in fixture.users for token in user.api_tokens}
+
+    def user_for(self, header: str | None, method: str, url: str, query: list[tuple[str, str]]) -> User | None:
+        """The user the Authorization header proves to be, or None."""
+        if not header:
+            return None
+        scheme, _, rest = header.partition(" ")
+        if scheme.lower() == "bearer":
+            return self._api_tokens.get(rest.strip())
+        if scheme.lower() != "oauth":
+            return None
+        params = {k: unquote(v) for k, v in _PARAM.findall(rest)}
+        consumer_secret = self._consumers.get(params.get("oauth_consumer_key", ""))
+        found = self._oauth.get(params.get("oauth_token", ""))
+        if consumer_secret is None or found is None:
+            return None
+        token_secret, user = found
+        key = f"{_enc(consumer_secret)}&{_enc(token_secret)}"
+        method_name = params.get("oauth_signature_method", "PLAINTEXT")
+        given = params.get("oauth_signature", "")
+        if method_name == "PLAINTEXT":
+            expected = key
+        elif method_name in _HASHES:
+            signed = [(k, v) for k, v in params.items() if k.startswith("oauth_") and k != "oauth_signature"]
+            base = _signature_base(method, url, signed + query)
+            expected = base64.b64encode(hmac.new(key.encode(), base.encode(), _HASHES[method_name]).digest()).decode()
+        else:
+            return None
+        return user if hmac.compare_digest(expected, given) else None

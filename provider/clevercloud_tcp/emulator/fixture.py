@@ -1,0 +1,144 @@
+"""What the emulator knows before any request: users, organisations, applications, namespaces, credentials."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from ..credentials import CLEVER_TOOLS_CONSUMER_KEY, CLEVER_TOOLS_CONSUMER_SECRET
+
+
+class FixtureModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class App(FixtureModel):
+    id: str
+    name: str
+    vhosts: list[str] = []
+    favourite_vhost: str | None = None
+
+
+class Owner(FixtureModel):
+    id: str
+    name: str
+    applications: list[App] = []
+
+
+class TokenPair(FixtureModel):
+    token: str
+    secret: str
+
+
+class Consumer(FixtureModel):
+    key: str
+    secret: str
+
+
+class User(Owner):
+    oauth: list[TokenPair] = []
+    api_tokens: list[str] = []
+    organisations: list[str] = Field(default=[], description="ids of the organisations this user belongs to")
+
+
+class NamespaceSpec(FixtureModel):
+    name: str
+    min_port: int = 5001
+    max_port: int = 5999
+    owners: list[str] | None = Field(default=None, description="dedicated to these owners; None: everyone's")
+
+    @model_validator(mode="after")
+    def _range(self) -> NamespaceSpec:
+        if not 0 < self.min_port <= self.max_port < 65536:
+            raise ValueError(f"namespace {self.name}: port range {self.min_port}-{self.max_port} is empty or invalid")
+        return self
+
+
+class Fixture(FixtureModel):
+    consumers: list[Consumer] = [Consumer(key=CLEVER_TOOLS_CONSUMER_KEY, secret=CLEVER_TOOLS_CONSUMER_SECRET)]
+    users: list[User]
+    organisations: list[Owner] = []
+    namespaces: list[NamespaceSpec]
+
+    @model_validator(mode="after")
+    def _references(self) -> Fixture:
+        orgs = {o.id for o in self.organisations}
+        for user in self.users:
+            if missing := set(user.organisations) - orgs:
+                raise ValueError(f"user {user.id} belongs to unknown organisations {sorted(missing)}")
+        return self
+
+    @classmethod
+    def load(cls, path: Path) -> Fixture:
+        return cls.model_validate_json(path.read_text())
+
+    def owners(self) -> dict[str, Owner]:
+        return {o.id: o for o in [*self.users, *self.organisations]}
+
+    def namespaces_of(self, owner_id: str) -> list[NamespaceSpec]:
+        return [ns for ns in self.namespaces if ns.owners is None or owner_id in ns.owners]
+
+
+ORG_ID = "orga_3b5a6c1e-6f0a-4c3e-9d7e-1f2a3b4c5d6e"
+USER_ID = "user_7c9e6679-7425-40de-944b-e07fc1f90ae7"
+OTHER_ORG_ID = "orga_00000000-1111-4222-8333-444444444444"
+
+DEFAULT_FIXTURE = Fixture(
+    users=[
+        User(
+            id=USER_ID,
+            name="Ada",
+            oauth=[TokenPair(token="emulator-token", secret="emulator-secret")],
+            api_tokens=["emulator-api-token"],
+            organisations=[ORG_ID],
+            applications=[
+                App(
+                    id="app_9f1c2d3e-4b5a-4c6d-8e7f-0a1b2c3d4e5f",
+                    name="personal-mqtt",
+                    vhosts=["app-9f1c2d3e-4b5a-4c6d-8e7f-0a1b2c3d4e5f.cleverapps.io"],
+                )
+            ],
+        ),
+        User(
+            id="user_2d1e0f3a-5b6c-4d7e-8f90-a1b2c3d4e5f6",
+            name="Bob",
+            oauth=[TokenPair(token="other-token", secret="other-secret")],
+            organisations=[OTHER_ORG_ID],
+        ),
+    ],
+    organisations=[
+        Owner(
+            id=ORG_ID,
+            name="Acme",
+            applications=[
+                App(
+                    id="app_0d4f6a4e-3c2b-4e1f-9a8b-7c6d5e4f3a2b",
+                    name="redis-cache",
+                    vhosts=["app-0d4f6a4e-3c2b-4e1f-9a8b-7c6d5e4f3a2b.cleverapps.io", "cache.acme.example"],
+                ),
+                App(
+                    id="app_1e5a7b5f-4d3c-4f2a-8b9c-8d7e6f5a4b3c",
+                    name="mqtt-broker",
+                    vhosts=[
+                        "app-1e5a7b5f-4d3c-4f2a-8b9c-8d7e6f5a4b3c.cleverapps.io",
+                        "mqtt.acme.example",
+                        "broker.acme.example",
+                    ],
+                    favourite_vhost="broker.acme.example",
+                ),
+                App(id="app_2f6b8c6a-5e4d-4a3b-9cad-9e8f7a6b5c4d", name="game-server"),
+            ],
+        ),
+        Owner(
+            id=OTHER_ORG_ID,
+            name="Globex",
+            applications=[App(id="app_3a7c9d7b-6f5e-4b4c-8dbe-af9a8b7c6d5e", name="globex-db")],
+        ),
+    ],
+    namespaces=[
+        NamespaceSpec(name="default"),
+        NamespaceSpec(name="cleverapps"),
+        NamespaceSpec(name="acme-dedicated", min_port=6001, max_port=6099, owners=[ORG_ID]),
+    ],
+)

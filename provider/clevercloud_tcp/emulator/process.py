@@ -1,0 +1,110 @@
+"""Runs the emulator as a child process and talks to its `/_emulator/` endpoints (tests, demo, bench)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+from .fixture import DEFAULT_FIXTURE, Fixture
+
+WRITES = ("POST", "DELETE", "PUT", "PATCH")
+
+
+class EmulatorProcess:
+    """`with EmulatorProcess() as emu:` starts `python -m clevercloud_tcp.emulator` on a free port."""
+
+    def __init__(
+        self, fixture: Fixture = DEFAULT_FIXTURE, state: Path | None = None, seed: int | None = None
+    ) -> None:
+        self.fixture = fixture
+        self.state = state
+        self.seed = seed
+        self._dir = tempfile.TemporaryDirectory(prefix="cc-emulator-")
+        self._fixture_path = Path(self._dir.name) / "fixture.json"
+        self._fixture_path.write_text(fixture.model_dump_json())
+        self._proc: subprocess.Popen[str] | None = None
+        self.url = ""
+        self.port = 0
+        self._control: httpx.Client | None = None
+
+    def start(self) -> EmulatorProcess:
+        cmd = [sys.executable, "-m", "clevercloud_tcp.emulator", "--fixture", str(self._fixture_path)]
+        cmd += ["--port", str(self.port)]  # a restart keeps the port, so clients keep their URL
+        if self.state:
+            cmd += ["--state", str(self.state)]
+        if self.seed is not None:
+            cmd += ["--seed", str(self.seed)]
+        self._proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+        assert self._proc.stdout is not None
+        line = self._proc.stdout.readline().strip()
+        if not line.startswith("listening on "):
+            self._proc.kill()
+            raise RuntimeError(f"the emulator did not start: {line!r}")
+        self.url = line.removeprefix("listening on ")
+        self.port = int(self.url.rsplit(":", 1)[1])
+        self._control = httpx.Client(base_url=self.url, timeout=10)
+        return self
+
+    def stop(self) -> None:
+        if self._control is not None:
+            self._control.close()
+            self._control = None
+        if self._proc is not None:
+            self._proc.terminate()
+            try:
+                self._proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
+            self._proc = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def __enter__(self) -> EmulatorProcess:
+        return self.start()
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+        self._dir.cleanup()
+
+    def _call(self, method: str, path: str, json: Any = None) -> Any:
+        assert self._control is not None, "the emulator is not running"
+        response = self._control.request(method, f"/_emulator/{path}", json=json)
+        response.raise_for_status()
+        return response.json()
+
+    def log(self) -> list[dict[str, Any]]:
+        return self._call("GET", "log")
+
+    def writes(self) -> list[dict[str, Any]]:
+        """API requests that could have changed something (whatever their answer)."""
+        return [e for e in self.log() if e["method"] in WRITES]
+
+    def counts(self) -> dict[str, int]:
+        return self._call("GET", "counts")
+
+    def clear_log(self) -> None:
+        self._call("DELETE", "log")
+
+    def redirections(self) -> list[dict[str, Any]]:
+        return self._call("GET", "redirections")
+
+    def inject(self, **rule: Any) -> None:
+        """Arms a fault rule; see `FaultRule` for its fields."""
+        self._call("POST", "faults", rule)
+
+    def clear_faults(self) -> None:
+        self._call("DELETE", "faults")
+
+    def reset(self) -> None:
+        self._call("POST", "reset")
