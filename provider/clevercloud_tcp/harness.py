@@ -1,0 +1,147 @@
+"""Acts as the Pulumi engine towards a dynamic provider host, over gRPC (tests and benchmarks).
+
+It starts `python -m pulumi.dynamic` as the engine does, reads the port it prints, and sends the
+engine's requests with the serialized provider in `__provider`, exactly as a `pulumi up` would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any
+
+import grpc
+from google.protobuf import struct_pb2
+from pulumi.dynamic.dynamic import serialize_provider
+from pulumi.runtime import rpc
+from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
+
+from .provider import TcpRedirectionProvider
+
+PROVIDER_KEY = "__provider"
+URN_PREFIX = "urn:pulumi:test::clevercloud-tcp::pulumi-python:dynamic/clevercloud-tcp:TcpRedirection::"
+
+
+@dataclass(frozen=True)
+class Diff:
+    changes: bool
+    replaces: list[str]
+    delete_before_replace: bool
+
+
+@dataclass(frozen=True)
+class Check:
+    inputs: dict[str, Any]
+    failures: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _struct(props: Mapping[str, Any]) -> struct_pb2.Struct:
+    return asyncio.run(rpc.serialize_properties(dict(props), {}))
+
+
+def _plain(struct: struct_pb2.Struct) -> dict[str, Any]:
+    return dict(rpc.deserialize_properties(struct, keep_unknowns=True))
+
+
+class ProviderHost:
+    """`with ProviderHost(config) as host:` runs one provider process; `config` is the stack config."""
+
+    def __init__(self, config: Mapping[str, str] | None = None, env: Mapping[str, str] | None = None) -> None:
+        self.config = dict(config or {})
+        self.env = dict(os.environ if env is None else env)
+        self.provider = serialize_provider(TcpRedirectionProvider())
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._channel: grpc.Channel | None = None
+        self.stub: provider_pb2_grpc.ResourceProviderStub
+
+    def __enter__(self) -> ProviderHost:
+        self._proc = subprocess.Popen(
+            [sys.executable, "-u", "-m", "pulumi.dynamic"], stdout=subprocess.PIPE, env=self.env
+        )
+        assert self._proc.stdout is not None
+        port = int(self._proc.stdout.readline())
+        self._channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+        self.stub = provider_pb2_grpc.ResourceProviderStub(self._channel)
+        self.stub.Configure(provider_pb2.ConfigureRequest(args=_struct(self.config), acceptSecrets=False))
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._channel is not None:
+            self._channel.close()
+        if self._proc is not None:
+            self._proc.kill()
+            self._proc.wait()
+
+    def _with_provider(self, props: Mapping[str, Any]) -> struct_pb2.Struct:
+        return _struct({**props, PROVIDER_KEY: self.provider})
+
+    @staticmethod
+    def _without_provider(props: dict[str, Any]) -> dict[str, Any]:
+        props.pop(PROVIDER_KEY, None)
+        return props
+
+    def check(self, news: Mapping[str, Any], olds: Mapping[str, Any] | None = None, name: str = "r") -> Check:
+        response = self.stub.Check(
+            provider_pb2.CheckRequest(
+                urn=URN_PREFIX + name, olds=self._with_provider(olds or {}), news=self._with_provider(news)
+            )
+        )
+        return Check(
+            self._without_provider(_plain(response.inputs)),
+            [(f.property, f.reason) for f in response.failures],
+        )
+
+    def diff(self, id_: str, olds: Mapping[str, Any], news: Mapping[str, Any], name: str = "r") -> Diff:
+        response = self.stub.Diff(
+            provider_pb2.DiffRequest(
+                id=id_, urn=URN_PREFIX + name, olds=self._with_provider(olds), news=self._with_provider(news)
+            )
+        )
+        return Diff(
+            response.changes == provider_pb2.DiffResponse.DIFF_SOME,
+            list(response.replaces),
+            response.deleteBeforeReplace,
+        )
+
+    def create(self, inputs: Mapping[str, Any], name: str = "r") -> tuple[str, dict[str, Any]]:
+        response = self.stub.Create(
+            provider_pb2.CreateRequest(urn=URN_PREFIX + name, properties=self._with_provider(inputs))
+        )
+        return response.id, self._without_provider(_plain(response.properties))
+
+    def read(self, id_: str, outputs: Mapping[str, Any], name: str = "r") -> tuple[str, dict[str, Any], dict[str, Any]]:
+        response = self.stub.Read(
+            provider_pb2.ReadRequest(id=id_, urn=URN_PREFIX + name, properties=self._with_provider(outputs))
+        )
+        return (
+            response.id,
+            self._without_provider(_plain(response.properties)),
+            self._without_provider(_plain(response.inputs)),
+        )
+
+    def update(self, id_: str, olds: Mapping[str, Any], news: Mapping[str, Any], name: str = "r") -> dict[str, Any]:
+        response = self.stub.Update(
+            provider_pb2.UpdateRequest(
+                id=id_, urn=URN_PREFIX + name, olds=self._with_provider(olds), news=self._with_provider(news)
+            )
+        )
+        return self._without_provider(_plain(response.properties))
+
+    def delete(self, id_: str, outputs: Mapping[str, Any], name: str = "r") -> None:
+        self.stub.Delete(
+            provider_pb2.DeleteRequest(id=id_, urn=URN_PREFIX + name, properties=self._with_provider(outputs))
+        )
+
+    def apply(self, inputs: Mapping[str, Any], name: str = "r") -> tuple[str, dict[str, Any]]:
+        """check then create, as `pulumi up` does for a new resource; raises on check failures."""
+        checked = self.check(inputs, name=name)
+        if checked.failures:
+            raise ValueError(f"check failed: {checked.failures}")
+        return self.create(checked.inputs, name=name)

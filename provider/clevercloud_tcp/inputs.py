@@ -1,0 +1,130 @@
+"""The TcpRedirection resource's inputs and outputs: names, validation, and the messages users see.
+
+Property names on the wire and in the state are camelCase (as in schema.json); the Python SDK shows
+them in snake_case. Each validator names the input as the user wrote it and says what is expected.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+
+from .errors import InputError
+
+UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+APP_ID = re.compile(rf"^app_{UUID}$")
+OWNER_ID = re.compile(rf"^(orga|user)_{UUID}$")
+NAMESPACE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", re.I)
+
+# camelCase property -> the snake_case name a Python user writes.
+PYTHON_NAMES = {
+    "appId": "app_id",
+    "namespace": "namespace",
+    "ownerId": "owner_id",
+    "host": "host",
+    "adopt": "adopt",
+    "port": "port",
+    "url": "url",
+    "adopted": "adopted",
+}
+INPUTS = ("appId", "namespace", "ownerId", "host", "adopt")
+OUTPUTS = ("appId", "namespace", "ownerId", "host", "adopt", "port", "url", "adopted")
+DEFAULT_NAMESPACE = "default"
+
+
+def _shown(value: object) -> str:
+    return "an empty string" if value == "" else repr(value)
+
+
+def check_app_id(value: object) -> str:
+    if not isinstance(value, str) or not APP_ID.match(value):
+        raise InputError(
+            "app_id",
+            f"expected an application id like app_<uuid> (`clever applications` or the console shows it), "
+            f"got {_shown(value)}",
+        )
+    return value
+
+
+def check_owner_id(value: object) -> str:
+    if not isinstance(value, str) or not OWNER_ID.match(value):
+        raise InputError(
+            "owner_id",
+            f"expected an organisation id orga_<uuid> or a user id user_<uuid>, got {_shown(value)}; "
+            "or leave owner_id out to have it found from the application",
+        )
+    return value
+
+
+def check_namespace(value: object) -> str:
+    if not isinstance(value, str) or not NAMESPACE.match(value):
+        hint = f" (did you mean {value.strip().lower()!r}?)" if isinstance(value, str) and value.strip() else ""
+        raise InputError(
+            "namespace",
+            f"expected a lower-case namespace name such as 'default' or 'cleverapps' (letters, digits and "
+            f"dashes), got {_shown(value)}{hint}",
+        )
+    return value
+
+
+def check_host(value: object) -> str:
+    if not isinstance(value, str) or not HOSTNAME.match(value):
+        raise InputError(
+            "host",
+            f"expected a domain name such as db.example.com (no scheme, no port, no path), got {_shown(value)}; "
+            "or leave host out to use the application's domain",
+        )
+    return value.lower()
+
+
+def check_adopt(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise InputError("adopt", f"expected true or false, got {_shown(value)}")
+    return value
+
+
+VALIDATORS: dict[str, Callable[[object], Any]] = {
+    "appId": check_app_id,
+    "namespace": check_namespace,
+    "ownerId": check_owner_id,
+    "host": check_host,
+    "adopt": check_adopt,
+}
+
+
+def _optional(check: Callable[[object], Any]) -> AfterValidator:
+    return AfterValidator(lambda value: None if value is None else check(value))
+
+
+class TcpRedirectionInputs(BaseModel):
+    """Validated inputs, as `create` and `update` use them.
+
+    The validators raise `InputError` (not a ValueError), which pydantic lets through unchanged, so the
+    message is the same one `check` reports.
+    """
+
+    model_config = ConfigDict(populate_by_name=True, frozen=True, extra="ignore")
+    app_id: Annotated[str, AfterValidator(check_app_id)] = Field(alias="appId")
+    namespace: Annotated[str, AfterValidator(check_namespace)] = DEFAULT_NAMESPACE
+    owner_id: Annotated[str | None, _optional(check_owner_id)] = Field(default=None, alias="ownerId")
+    host: Annotated[str | None, _optional(check_host)] = None
+    adopt: Annotated[bool, BeforeValidator(check_adopt)] = False
+
+    @classmethod
+    def parse(cls, props: Mapping[str, Any]) -> TcpRedirectionInputs:
+        if props.get("appId") is None:
+            check_app_id(None)
+        return cls.model_validate({k: props[k] for k in INPUTS if props.get(k) is not None})
+
+    @property
+    def key(self) -> str:
+        """The resource id: one redirection per application and namespace."""
+        return f"{self.app_id}/{self.namespace}"
+
+
+def tcp_url(host: str | None, port: int | None) -> str | None:
+    return f"tcp://{host}:{port}" if host and port else None

@@ -1,0 +1,96 @@
+"""Runs a Pulumi program with the real `pulumi` engine on this machine: a local file backend, a
+passphrase secrets provider, no Pulumi Cloud account, nothing on the network but the API endpoint.
+
+The demo, the end-to-end tests and the benchmarks use it with inline programs (the Automation API
+serves the language runtime in-process, so only the `pulumi` binary and the
+`pulumi-resource-pulumi-python` plugin script are needed; `scripts/install-pulumi` provides both).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from pulumi import automation as auto
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+INSTALL_SCRIPT = REPO_ROOT / "scripts" / "install-pulumi"
+PASSPHRASE = "local-stack-passphrase"
+
+
+def find_pulumi(install: bool = False) -> Path | None:
+    """The directory holding `pulumi` and the Python provider plugin, or None.
+
+    With `install`, runs `scripts/install-pulumi` (which may build the CLI); otherwise only looks at
+    PATH and at what that script cached before.
+    """
+    if install:
+        done = subprocess.run(["bash", str(INSTALL_SCRIPT)], stdout=subprocess.PIPE, text=True, check=True)
+        return Path(done.stdout.strip().splitlines()[-1])
+    on_path = shutil.which("pulumi")
+    if on_path and shutil.which("pulumi-resource-pulumi-python"):
+        return Path(on_path).parent
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "pulumi-clevercloud-tcp"
+    built = sorted(cache.glob("pulumi-v*/bin/pulumi"))
+    return built[-1].parent if built else None
+
+
+def engine_env(cli_dir: Path, state_dir: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Environment for the engine and the provider host it starts.
+
+    The provider host runs this interpreter (`PULUMI_PYTHON_CMD`), so it imports the same packages.
+    """
+    env = {
+        "PATH": f"{cli_dir}{os.pathsep}{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        "PULUMI_HOME": str(state_dir / "home"),
+        "PULUMI_BACKEND_URL": f"file://{state_dir / 'backend'}",
+        "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
+        "PULUMI_SKIP_UPDATE_CHECK": "true",
+        "PULUMI_DIY_BACKEND_NO_LEGACY_WARNING": "true",
+        "PULUMI_PYTHON_CMD": sys.executable,
+    }
+    if extra:
+        env.update(extra)
+    return env
+
+
+def local_stack(
+    program: Callable[[], None],
+    *,
+    cli_dir: Path,
+    state_dir: Path,
+    project: str = "clevercloud-tcp-example",
+    stack: str = "dev",
+    config: Mapping[str, str] | None = None,
+    secrets: Mapping[str, str] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> auto.Stack:
+    """A stack of an inline `program`, with plain `config` and encrypted `secrets` set on it."""
+    (state_dir / "backend").mkdir(parents=True, exist_ok=True)
+    (state_dir / "home").mkdir(parents=True, exist_ok=True)
+    # The engine child processes see these through the workspace; the automation API's own calls of
+    # the CLI need PATH and the backend too.
+    variables = engine_env(cli_dir, state_dir, env)
+    os.environ.update({k: variables[k] for k in ("PULUMI_HOME", "PULUMI_SKIP_UPDATE_CHECK")})
+    workspace = auto.LocalWorkspaceOptions(
+        work_dir=str(state_dir),
+        pulumi_home=variables["PULUMI_HOME"],
+        env_vars=variables,
+        secrets_provider="passphrase",
+        project_settings=auto.ProjectSettings(
+            name=project,
+            runtime="python",
+            backend=auto.ProjectBackend(url=variables["PULUMI_BACKEND_URL"]),
+        ),
+        pulumi_command=auto.PulumiCommand(root=str(cli_dir.parent), skip_version_check=True),
+    )
+    result = auto.create_or_select_stack(stack_name=stack, project_name=project, program=program, opts=workspace)
+    for key, value in (config or {}).items():
+        result.set_config(key, auto.ConfigValue(value=value))
+    for key, value in (secrets or {}).items():
+        result.set_config(key, auto.ConfigValue(value=value, secret=True))
+    return result

@@ -1,0 +1,27 @@
+"""Typed Pulumi SDK for Clever Cloud TCP redirections.
+
+    from pulumi_clevercloud_tcp import TcpRedirection
+    redis = TcpRedirection("redis-tcp", app_id=app.id, namespace="cleverapps")
+    pulumi.export("redis_url", redis.url)
+"""
+
+from .functions import (
+    GetNamespacesResult,
+    GetTcpRedirectionsResult,
+    TcpRedirectionInfo,
+    get_namespaces,
+    get_tcp_redirections,
+    get_tcp_redirections_output,
+)
+from .tcp_redirection import TcpRedirection, TcpRedirectionArgs
+
+__all__ = [
+    "GetNamespacesResult",
+    "GetTcpRedirectionsResult",
+    "TcpRedirection",
+    "TcpRedirectionArgs",
+    "TcpRedirectionInfo",
+    "get_namespaces",
+    "get_tcp_redirections",
+    "get_tcp_redirections_output",
+]
