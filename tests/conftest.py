@@ -5,20 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from pydantic import SecretStr
+from support import APP, FAST_RETRIES, OWNER, SECRET, TOKEN, oauth
 
-from clevercloud_tcp import CleverCloudClient, OAuthCredentials, RetryPolicy
+from clevercloud_tcp import CleverCloudClient
 from clevercloud_tcp.emulator import EmulatorProcess
-from clevercloud_tcp.emulator.fixture import ORG_ID
 
-TOKEN, SECRET = "emulator-token", "emulator-secret"
-APP = "app_0d4f6a4e-3c2b-4e1f-9a8b-7c6d5e4f3a2b"  # redis-cache in the default fixture, owned by ORG_ID
-OWNER = ORG_ID
-FAST_RETRIES = RetryPolicy(attempts=4, total_seconds=10, first_backoff=0.01, max_backoff=0.05)
-
-
-def oauth(token: str = TOKEN, secret: str = SECRET) -> OAuthCredentials:
-    return OAuthCredentials(token=SecretStr(token), secret=SecretStr(secret))
+__all__ = ["APP", "FAST_RETRIES", "OWNER", "SECRET", "TOKEN", "oauth"]
 
 
 @pytest.fixture(scope="session")

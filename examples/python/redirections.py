@@ -2,26 +2,31 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 import pulumi
 
 from pulumi_clevercloud_tcp import TcpRedirection
 
 
+def declare_redirections(app_id: pulumi.Input[str], host: Optional[str] = None) -> dict[str, pulumi.Output]:
+    """One public port on the cleverapps.io proxies, one on the proxies that serve custom domains."""
+    cleverapps = TcpRedirection("redis-cleverapps", app_id=app_id, namespace="cleverapps")
+    default = TcpRedirection("redis-default", app_id=app_id, namespace="default", host=host)
+    redis_uri = pulumi.Output.all(default.host, default.port).apply(
+        lambda host_port: f"redis://{host_port[0]}:{host_port[1]}" if host_port[0] else None
+    )
+    return {
+        "cleverapps_port": cleverapps.port,
+        "cleverapps_url": cleverapps.url,
+        "default_port": default.port,
+        "default_url": default.url,
+        "redis_uri": redis_uri,
+    }
+
+
 def program() -> None:
     config = pulumi.Config()
-    app_id = config.require("appId")
-
-    # One public port on the cleverapps.io proxies, one on the proxies that serve custom domains.
-    cleverapps = TcpRedirection("redis-cleverapps", app_id=app_id, namespace="cleverapps")
-    default = TcpRedirection("redis-default", app_id=app_id, namespace="default", host=config.get("host") or None)
-
-    pulumi.export("cleverapps_port", cleverapps.port)
-    pulumi.export("cleverapps_url", cleverapps.url)
-    pulumi.export("default_port", default.port)
-    pulumi.export("default_url", default.url)
-    pulumi.export(
-        "redis_uri",
-        pulumi.Output.all(default.host, default.port).apply(
-            lambda hp: f"redis://{hp[0]}:{hp[1]}" if hp[0] else None
-        ),
-    )
+    outputs = declare_redirections(config.require("appId"), config.get("host") or None)
+    for name, value in outputs.items():
+        pulumi.export(name, value)

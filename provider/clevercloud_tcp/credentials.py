@@ -24,16 +24,21 @@ API_TOKEN_ENDPOINT = "https://api-bridge.clever-cloud.com"
 CLEVER_TOOLS_CONSUMER_KEY = "T5nFjKeHH4AIlEveuGhB5S3xg8T19e"
 CLEVER_TOOLS_CONSUMER_SECRET = "MgVMqTr6fWlf2M0tkC2MXOnhfqBWDT"
 
-# Where each setting is read, in order: stack config key, then environment variables.
-CONFIG_KEYS = {
-    "token": "clevercloud:token",
-    "secret": "clevercloud:secret",
-    "api_token": "clevercloud:apiToken",
-    "consumer_key": "clevercloud:consumerKey",
-    "consumer_secret": "clevercloud:consumerSecret",
-    "endpoint": "clevercloud:endpoint",
-    "organization": "clevercloud:organization",
+# Where each setting is read, in order: this package's stack config key, the key shared with
+# pulumi-clevercloud (so one stack config serves both), then environment variables (clever-tools' names).
+SETTING_NAMES = {
+    "token": "token",
+    "secret": "secret",
+    "api_token": "apiToken",
+    "consumer_key": "consumerKey",
+    "consumer_secret": "consumerSecret",
+    "endpoint": "endpoint",
+    "organization": "organization",
 }
+CONFIG_KEYS = {
+    setting: (f"clevercloud-tcp:{name}", f"clevercloud:{name}") for setting, name in SETTING_NAMES.items()
+}
+ALL_CONFIG_KEYS = tuple(key for keys in CONFIG_KEYS.values() for key in keys)
 ENV_VARS = {
     "token": ("CLEVER_TOKEN",),
     "secret": ("CLEVER_SECRET",),
@@ -110,9 +115,10 @@ class Settings(BaseModel):
 
 
 def _first(name: str, config: Mapping[str, object], env: Mapping[str, str]) -> tuple[str | None, str]:
-    value = config.get(CONFIG_KEYS[name])
-    if value not in (None, ""):
-        return str(value), "stack config"
+    for key in CONFIG_KEYS[name]:
+        value = config.get(key)
+        if value not in (None, ""):
+            return str(value), "stack config"
     for var in ENV_VARS[name]:
         if env.get(var):
             return env[var], "environment"

@@ -22,12 +22,13 @@ from pulumi.dynamic import (
     ResourceProvider,
     UpdateResult,
 )
+from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from . import errors
 from .client import CleverCloudClient
-from .credentials import CONFIG_KEYS, resolve_settings
+from .credentials import ALL_CONFIG_KEYS, resolve_settings
 from .inputs import DEFAULT_NAMESPACE, INPUTS, VALIDATORS, TcpRedirectionInputs, tcp_url
 from .models import TcpRedirection, Vhost
 from .transport import RetryPolicy
@@ -116,7 +117,8 @@ class Session:
 
 
 def _is_unknown(value: object) -> bool:
-    return value == UNKNOWN
+    # check and diff get unknowns as `Unknown` objects; other paths as the sentinel string.
+    return isinstance(value, Unknown) or value == UNKNOWN
 
 
 def _outputs(inputs: TcpRedirectionInputs, owner_id: str, host: str | None, port: int, adopted: bool) -> dict[str, Any]:
@@ -147,7 +149,7 @@ class TcpRedirectionProvider(ResourceProvider):
     _session: Session | None
 
     def configure(self, req: ConfigureRequest) -> None:
-        keys = (*CONFIG_KEYS.values(), *OPTION_KEYS)
+        keys = (*ALL_CONFIG_KEYS, *OPTION_KEYS)
         self._config = {k: v for k in keys if (v := req.config.get(k)) is not None}
         self._session = None
 

@@ -20,7 +20,11 @@ class EmulatorProcess:
     """`with EmulatorProcess() as emu:` starts `python -m clevercloud_tcp.emulator` on a free port."""
 
     def __init__(
-        self, fixture: Fixture = DEFAULT_FIXTURE, state: Path | None = None, seed: int | None = None
+        self,
+        fixture: Fixture = DEFAULT_FIXTURE,
+        state: Path | None = None,
+        seed: int | None = None,
+        port: int = 0,
     ) -> None:
         self.fixture = fixture
         self.state = state
@@ -30,7 +34,7 @@ class EmulatorProcess:
         self._fixture_path.write_text(fixture.model_dump_json())
         self._proc: subprocess.Popen[str] | None = None
         self.url = ""
-        self.port = 0
+        self.port = port
         self._control: httpx.Client | None = None
 
     def start(self) -> EmulatorProcess:

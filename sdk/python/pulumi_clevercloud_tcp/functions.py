@@ -12,7 +12,7 @@ from typing import Optional
 import pulumi
 import pulumi.runtime
 from clevercloud_tcp.client import CleverCloudClient
-from clevercloud_tcp.credentials import CONFIG_KEYS, resolve_settings
+from clevercloud_tcp.credentials import ALL_CONFIG_KEYS, resolve_settings
 from clevercloud_tcp.inputs import check_app_id, check_owner_id
 
 
@@ -39,7 +39,7 @@ class GetTcpRedirectionsResult:
 
 
 def _client() -> tuple[CleverCloudClient, Optional[str]]:
-    config = {key: value for key in CONFIG_KEYS.values() if (value := pulumi.runtime.get_config(key)) is not None}
+    config = {key: value for key in ALL_CONFIG_KEYS if (value := pulumi.runtime.get_config(key)) is not None}
     settings = resolve_settings(config)
     return CleverCloudClient.from_settings(settings), settings.organization
 

@@ -1,0 +1,12 @@
+# Sourced by scripts/test and scripts/demo: makes .venv with the package and its extras installed.
+# Re-running is cheap: pip only installs what changed.
+ensure_venv() {
+  local root extras="$1"
+  root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+  if [ ! -x "$root/.venv/bin/python" ]; then
+    python3 -m venv "$root/.venv"
+  fi
+  "$root/.venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
+  "$root/.venv/bin/python" -m pip install --quiet --disable-pip-version-check -e "$root[$extras]"
+  export PATH="$root/.venv/bin:$PATH"
+}
