@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pulumi
 from pydantic import SecretStr
 
 from clevercloud_tcp import OAuthCredentials, RetryPolicy
@@ -16,3 +19,25 @@ FAST_RETRIES = RetryPolicy(attempts=4, total_seconds=10, first_backoff=0.01, max
 
 def oauth(token: str = TOKEN, secret: str = SECRET) -> OAuthCredentials:
     return OAuthCredentials(token=SecretStr(token), secret=SecretStr(secret))
+
+
+class RecordingMocks(pulumi.runtime.Mocks):
+    """Mocks that record each resource's inputs and answer `outputs_for(inputs)` (inputs echoed by default)."""
+
+    def __init__(self) -> None:
+        self.created: list[tuple[str, dict[str, Any]]] = []
+
+    def install(self) -> RecordingMocks:
+        pulumi.runtime.set_mocks(self, preview=False)
+        return self
+
+    def outputs_for(self, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        return "id", inputs
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        inputs = dict(args.inputs)
+        self.created.append((args.typ, inputs))
+        return self.outputs_for(inputs)
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        return {}, []

@@ -12,37 +12,28 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples" / "python"))
 
 from redirections import declare_redirections  # noqa: E402
+from support import RecordingMocks  # noqa: E402
 
 APP = "app_0d4f6a4e-3c2b-4e1f-9a8b-7c6d5e4f3a2b"
 PORTS = {"cleverapps": 5101, "default": 5202}
 
 
-class FakeEngine(pulumi.runtime.Mocks):
-    def __init__(self) -> None:
-        self.created: list[tuple[str, dict[str, Any]]] = []
-
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
-        inputs = dict(args.inputs)
-        self.created.append((args.typ, inputs))
+class FakeEngine(RecordingMocks):
+    def outputs_for(self, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         namespace = inputs["namespace"]
         host = inputs.get("host") or (f"{APP.replace('_', '-')}.cleverapps.io" if namespace == "cleverapps" else None)
         port = float(PORTS[namespace])  # numbers cross the engine as doubles
         url = f"tcp://{host}:{int(port)}" if host else None
         return f"{inputs['appId']}/{namespace}", {**inputs, "host": host, "port": port, "url": url}
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
-        return {}, []
-
 
 @pytest.fixture
-def engine() -> FakeEngine:
-    fake = FakeEngine()
-    pulumi.runtime.set_mocks(fake, preview=False)
-    return fake
+def engine() -> RecordingMocks:
+    return FakeEngine().install()
 
 
 @pulumi.runtime.test
-def test_declares_one_redirection_per_namespace_with_camel_case_inputs(engine: FakeEngine) -> Any:
+def test_declares_one_redirection_per_namespace_with_camel_case_inputs(engine: RecordingMocks) -> Any:
     outputs = declare_redirections(APP, "cache.example.com")
 
     def check(_: Any) -> None:
@@ -56,7 +47,7 @@ def test_declares_one_redirection_per_namespace_with_camel_case_inputs(engine: F
 
 
 @pulumi.runtime.test
-def test_outputs_are_ports_as_ints_and_urls(engine: FakeEngine) -> Any:
+def test_outputs_are_ports_as_ints_and_urls(engine: RecordingMocks) -> Any:
     outputs = declare_redirections(APP, "cache.example.com")
 
     def check(values: list[Any]) -> None:
@@ -71,7 +62,7 @@ def test_outputs_are_ports_as_ints_and_urls(engine: FakeEngine) -> Any:
 
 
 @pulumi.runtime.test
-def test_no_known_host_means_no_url_and_no_uri(engine: FakeEngine) -> Any:
+def test_no_known_host_means_no_url_and_no_uri(engine: RecordingMocks) -> Any:
     outputs = declare_redirections(APP)
 
     def check(values: list[Any]) -> None:

@@ -7,32 +7,25 @@ from typing import Any
 import pulumi
 import pytest
 
+from support import RecordingMocks
+
 from pulumi_clevercloud_tcp import TcpRedirection, TcpRedirectionArgs
 
 APP = "app_0d4f6a4e-3c2b-4e1f-9a8b-7c6d5e4f3a2b"
 
 
-class Recorder(pulumi.runtime.Mocks):
-    def __init__(self) -> None:
-        self.inputs: list[dict[str, Any]] = []
-
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
-        self.inputs.append(dict(args.inputs))
-        return "id", {**args.inputs, "port": 5050.0}
-
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
-        return {}, []
+class Recorder(RecordingMocks):
+    def outputs_for(self, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        return "id", {**inputs, "port": 5050.0}
 
 
 @pytest.fixture
-def recorder() -> Recorder:
-    mocks = Recorder()
-    pulumi.runtime.set_mocks(mocks, preview=False)
-    return mocks
+def recorder() -> RecordingMocks:
+    return Recorder().install()
 
 
 @pulumi.runtime.test
-def test_keyword_and_args_forms_send_the_same_inputs(recorder: Recorder) -> Any:
+def test_keyword_and_args_forms_send_the_same_inputs(recorder: RecordingMocks) -> Any:
     by_keywords = TcpRedirection("a", app_id=APP, namespace="cleverapps", host="db.example.com")
     by_args = TcpRedirection(
         "b", TcpRedirectionArgs(app_id=APP, namespace="cleverapps", host="db.example.com"), pulumi.ResourceOptions()
@@ -40,7 +33,7 @@ def test_keyword_and_args_forms_send_the_same_inputs(recorder: Recorder) -> Any:
 
     def check(ports: list[Any]) -> None:
         assert ports == [5050, 5050]
-        first, second = ({k: v for k, v in i.items() if k != "__provider"} for i in recorder.inputs)
+        first, second = ({k: v for k, v in i.items() if k != "__provider"} for _, i in recorder.created)
         assert first == second == {"appId": APP, "namespace": "cleverapps", "host": "db.example.com"}
 
     return pulumi.Output.all(by_keywords.port, by_args.port).apply(check)
