@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Match, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..models import AddTcpRedirection
@@ -218,8 +218,15 @@ class Control:
 class Gate:
     """Outermost ASGI layer: records each API request and applies the fault rules to it."""
 
-    def __init__(self, app: ASGIApp, log: RequestLog, faults: FaultBook) -> None:
-        self.app, self.log, self.faults = app, log, faults
+    def __init__(self, app: ASGIApp, routes: list[BaseRoute], log: RequestLog, faults: FaultBook) -> None:
+        self.app, self.routes, self.log, self.faults = app, routes, log, faults
+
+    def route_of(self, scope: Scope) -> str:
+        """The route template (`/v2/organisations/{owner_id}/…`), also for requests a fault answered."""
+        route = scope.get("route") or next(
+            (r for r in self.routes if r.matches(scope)[0] is not Match.NONE), None
+        )
+        return getattr(route, "path", scope["path"])
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith("/_emulator/"):
@@ -227,46 +234,66 @@ class Gate:
             return
         method, path = scope["method"], scope["path"]
         status: list[int] = []
+        outcome = "ok"
 
         async def recording_send(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status.append(message["status"])
             await send(message)
 
-        def record(outcome: str) -> None:
-            route = _route_of(scope)
-            self.log.record(method=method, path=path, route=route, status=status[0] if status else None, outcome=outcome)
-
         rule = self.faults.take(method, path)
-        if rule is None:
-            await self.app(scope, receive, recording_send)
-            record("ok")
-            return
-        if rule.delay:
-            await asyncio.sleep(rule.delay)
-        if rule.status is not None:
-            headers = {"Retry-After": f"{rule.retry_after:g}"} if rule.retry_after is not None else None
-            response = api_error(rule.status, rule.status * 10, "Injected fault", headers)
-            await response(scope, receive, recording_send)
-            record("fault")
-        elif rule.drop is not None:
-            if rule.drop == "after":
-                await self.app(scope, receive, _discard)
-            record(f"dropped {rule.drop} commit")
-            await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"64")]})
-            raise DroppedConnection()
-        else:
-            await self.app(scope, receive, recording_send)
-            record("delayed")
+        try:
+            if rule is None:
+                await self.app(scope, receive, recording_send)
+                return
+            # The whole request is read first, so that a client giving up during a delay does not
+            # stop the change: a delay stands for an answer that comes too late, not for no change.
+            replay = await _buffered(receive)
+            if rule.delay:
+                await asyncio.sleep(rule.delay)
+            if rule.status is not None:
+                outcome = "fault"
+                headers = {"Retry-After": f"{rule.retry_after:g}"} if rule.retry_after is not None else None
+                await api_error(rule.status, rule.status * 10, "Injected fault", headers)(scope, replay, recording_send)
+            elif rule.drop is not None:
+                outcome = f"dropped {rule.drop} commit"
+                if rule.drop == "after":
+                    await self.app(scope, replay, _discard)
+                await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"64")]})
+                raise DroppedConnection()
+            else:
+                outcome = "delayed"
+                await self.app(scope, replay, recording_send)
+        finally:
+            self.log.record(
+                method=method, path=path, route=self.route_of(scope), status=status[0] if status else None, outcome=outcome
+            )
+
+
+async def _buffered(receive: Receive) -> Receive:
+    """Reads the request body now and returns a `receive` that hands it over later."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break  # the client is gone already
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            break
+    body, delivered = b"".join(chunks), False
+
+    async def replay() -> Message:
+        nonlocal delivered
+        if delivered:
+            return await receive()
+        delivered = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay
 
 
 async def _discard(message: Message) -> None:
     pass
-
-
-def _route_of(scope: Scope) -> str:
-    route = scope.get("route")
-    return getattr(route, "path", scope["path"])
 
 
 async def _refusal(request: Request, exc: Exception) -> Response:
@@ -301,7 +328,7 @@ def build_app(fixture: Fixture, state: Path | None = None, seed: int | None = No
         Route("/_emulator/reset", control.reset, methods=["POST"]),
     ]
     app = Starlette(routes=routes, exception_handlers={ApiRefusal: _refusal, 404: _unknown_path, 405: _unknown_path})
-    return Gate(app, log, faults)
+    return Gate(app, list(routes), log, faults)
 
 
 async def _unknown_path(request: Request, exc: Exception) -> Response:

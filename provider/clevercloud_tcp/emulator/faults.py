@@ -12,10 +12,12 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 class FaultRule(BaseModel):
     """For the next `count` requests matching `method` and `path` (a glob on the URL path):
 
-    - `status`: answer that status with an API error body, changing nothing (429 adds `Retry-After`);
+    - `status`: answer that status with an API error body, changing nothing (with `retry_after`, a
+      `Retry-After` header too);
     - `drop`: cut the connection without an answer, either `before` the change is made or `after` it
       is committed;
-    - `delay`: wait that many seconds first (alone: then answer normally, change made).
+    - `delay`: wait that many seconds first (alone: then make the change and answer, even when the
+      client has given up meanwhile).
     """
 
     model_config = ConfigDict(extra="forbid")
