@@ -171,8 +171,14 @@ def resolve_settings(config: Mapping[str, object], env: Mapping[str, str] | None
             f"clevercloud:{given} is set but clevercloud:{missing} is not "
             f"(nor CLEVER_{missing.upper()}): an OAuth token needs both halves."
         )
+    # The kind of credentials comes from the better-ranked source (stack config before environment);
+    # on a tie, the OAuth pair.
+    rank = {"stack config": 0, "environment": 1}
+    oauth_rank = max(rank[token_from], rank[secret_from]) if token and secret else None
+    api_rank = rank[api_from] if api_token else None
     credentials: Credentials
-    if token and secret:
+    if oauth_rank is not None and (api_rank is None or oauth_rank <= api_rank):
+        assert token is not None and secret is not None
         consumer_key, _ = _first("consumer_key", config, env)
         consumer_secret, _ = _first("consumer_secret", config, env)
         credentials = OAuthCredentials(
