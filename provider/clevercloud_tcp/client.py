@@ -112,7 +112,8 @@ class CleverCloudClient:
         A POST is not idempotent, so it is retried only where a repeat is safe: when the first try surely
         did nothing (429, connection refused), or when its outcome is unknown (lost answer, timeout,
         5xx). In the second case a retry may meet "already exists": that is our own first try, which
-        did land, so the existing redirection is returned instead of an error.
+        did land, so the existing redirection is returned instead of an error. For the same reason, when
+        the retries run out after such a try, one look-up decides: if the redirection exists, it is ours.
         """
         operation = f"add TCP redirection of {app_id} in namespace {namespace!r}"
         path = f"{_app_path(owner_id, app_id)}/tcpRedirs"
@@ -133,7 +134,20 @@ class CleverCloudClient:
                 raise
             return TcpRedirection.model_validate(body)
 
-        return self.transport.with_retries(attempt, operation=operation, retry_if=is_transient)
+        try:
+            return self.transport.with_retries(attempt, operation=operation, retry_if=is_transient)
+        except errors.RetriesExhausted:
+            if not outcome_unknown:
+                raise
+            # A try whose answer was lost may have landed although every later one failed: look once
+            # before reporting failure, or the redirection it made would be left with no state to own it.
+            try:
+                existing = self.find_tcp_redirection(owner_id, app_id, namespace)
+            except errors.CleverCloudError:
+                existing = None
+            if existing is None:
+                raise
+            return existing
 
     def remove_tcp_redirection(self, owner_id: str, app_id: str, namespace: str, port: int) -> bool:
         """Removes the redirection; False when it was already gone (which counts as done)."""
