@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from .errors import InputError
 
@@ -96,20 +96,20 @@ VALIDATORS: dict[str, Callable[[object], Any]] = {
 }
 
 
-def _optional(check: Callable[[object], Any]) -> AfterValidator:
-    return AfterValidator(lambda value: None if value is None else check(value))
+def _optional(check: Callable[[object], Any]) -> BeforeValidator:
+    return BeforeValidator(lambda value: None if value is None else check(value))
 
 
 class TcpRedirectionInputs(BaseModel):
     """Validated inputs, as `create` and `update` use them.
 
-    The validators raise `InputError` (not a ValueError), which pydantic lets through unchanged, so the
-    message is the same one `check` reports.
+    The validators run before pydantic's own type checks and raise `InputError` (not a ValueError),
+    which pydantic lets through unchanged, so the message is the same one `check` reports.
     """
 
     model_config = ConfigDict(populate_by_name=True, frozen=True, extra="ignore")
-    app_id: Annotated[str, AfterValidator(check_app_id)] = Field(alias="appId")
-    namespace: Annotated[str, AfterValidator(check_namespace)] = DEFAULT_NAMESPACE
+    app_id: Annotated[str, BeforeValidator(check_app_id)] = Field(alias="appId")
+    namespace: Annotated[str, BeforeValidator(check_namespace)] = DEFAULT_NAMESPACE
     owner_id: Annotated[str | None, _optional(check_owner_id)] = Field(default=None, alias="ownerId")
     host: Annotated[str | None, _optional(check_host)] = None
     adopt: Annotated[bool, BeforeValidator(check_adopt)] = False

@@ -213,8 +213,9 @@ class TcpRedirectionProvider(ResourceProvider):
                 raise errors.AlreadyExists(
                     exc.status,
                     f"application {inputs.app_id} already has a TCP redirection in namespace "
-                    f"{inputs.namespace!r}, on port {existing.port}, made outside this stack. To manage it "
-                    f"here, set adopt=True on this resource; or remove it first with `clever tcp-redirs remove "
+                    f"{inputs.namespace!r}, on port {existing.port}, that this stack does not record (made "
+                    f"outside it, or by an earlier run whose answer was lost). To manage it here, set "
+                    f"adopt=True on this resource; or remove it first with `clever tcp-redirs remove "
                     f"--namespace {inputs.namespace} {existing.port} --app {inputs.app_id}`",
                     exc.api_id,
                     operation="create TcpRedirection",
