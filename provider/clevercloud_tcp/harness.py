@@ -41,7 +41,13 @@ class Check:
 
 
 def _struct(props: Mapping[str, Any]) -> struct_pb2.Struct:
-    return asyncio.run(rpc.serialize_properties(dict(props), {}))
+    # A private loop: asyncio.run would leave the calling thread without a current event loop,
+    # which later pulumi code (mocks) expects to find.
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(rpc.serialize_properties(dict(props), {}))
+    finally:
+        loop.close()
 
 
 def _plain(struct: struct_pb2.Struct) -> dict[str, Any]:

@@ -1,0 +1,249 @@
+"""Bad input of every kind, through the provider host over gRPC as the engine drives it.
+
+Each case says what goes wrong, where the provider must notice (`check` for resource inputs, else the
+`create`/`update`/`delete` that needs the API), which words the message must hold (naming the field
+and the fix), and whether the API may have been written to. Input and credential mistakes must be
+caught before any write reaches the emulator.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, Literal
+
+import grpc
+import pytest
+
+from clevercloud_tcp.emulator import EmulatorProcess
+from clevercloud_tcp.emulator.fixture import ORG_ID, OTHER_ORG_ID, USER_ID
+from clevercloud_tcp.harness import ProviderHost
+
+from support import APP, SECRET, TOKEN
+
+GLOBEX_APP = "app_3a7c9d7b-6f5e-4b4c-8dbe-af9a8b7c6d5e"  # belongs to another organisation
+UNKNOWN_APP = "app_deadbeef-0000-4000-8000-000000000000"
+UNKNOWN_ORG = "orga_deadbeef-0000-4000-8000-000000000000"
+UUID_PART = APP.removeprefix("app_")
+
+# Placeholders in a case's config, filled in by the test.
+EMULATOR, CLOSED, HTML = "<emulator>", "<closed-port>", "<html>"
+GOOD = {"clevercloud:token": TOKEN, "clevercloud:secret": SECRET, "clevercloud:endpoint": EMULATOR}
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    call: Literal["check", "create", "update", "delete"]
+    inputs: dict[str, Any]
+    expect: tuple[str, ...]
+    config: dict[str, str] = field(default_factory=lambda: dict(GOOD))
+    field: str | None = None  # the input a check failure must name
+    writes: bool = False  # whether the API may have been written to (input and credential cases: never)
+    ok: bool = False  # the call must succeed (state tampering that the provider recovers from)
+    state_port: Any = None  # delete/update: the port the (tampered) state records
+
+
+CASES = [
+    # Resource inputs: check refuses them, naming the input and what it expects; create refuses
+    # them too (in depth), with the same words.
+    Case("app_id-empty", "check", {"appId": ""}, ("app_id", "app_<uuid>", "an empty string"), field="appId"),
+    Case("app_id-wrong-prefix", "check", {"appId": f"orga_{UUID_PART}"}, ("app_id", "app_<uuid>", "orga_"), field="appId"),
+    Case("app_id-a-name", "check", {"appId": "my-app"}, ("app_id", "app_<uuid>", "'my-app'"), field="appId"),
+    Case("app_id-malformed-uuid", "check", {"appId": "app_1234-abcd"}, ("app_id", "app_<uuid>", "app_1234-abcd"), field="appId"),
+    Case("app_id-upper-case", "check", {"appId": APP.upper()}, ("app_id", "app_<uuid>"), field="appId"),
+    # Fails today in create (check is fine): a non-string appId trips pydantic's str type check before
+    # check_app_id runs, so create reports "appId: Input should be a valid string" (inputs.py).
+    Case("app_id-a-number", "check", {"appId": 42}, ("app_id", "app_<uuid>", "42"), field="appId"),
+    Case("app_id-missing", "check", {"namespace": "default"}, ("app_id", "app_<uuid>"), field="appId"),
+    Case("owner_id-empty", "check", {"appId": APP, "ownerId": ""}, ("owner_id", "orga_<uuid>", "user_<uuid>"), field="ownerId"),
+    Case("owner_id-wrong-prefix", "check", {"appId": APP, "ownerId": APP}, ("owner_id", "orga_<uuid>", "leave owner_id out"), field="ownerId"),
+    Case("owner_id-malformed", "check", {"appId": APP, "ownerId": "orga_acme"}, ("owner_id", "orga_<uuid>", "'orga_acme'"), field="ownerId"),
+    Case("namespace-empty", "check", {"appId": APP, "namespace": ""}, ("namespace", "'default'", "an empty string"), field="namespace"),
+    Case("namespace-upper-case", "check", {"appId": APP, "namespace": "Default"}, ("namespace", "lower-case", "did you mean 'default'"), field="namespace"),
+    Case("namespace-spaced", "check", {"appId": APP, "namespace": "clever apps"}, ("namespace", "lower-case", "'clever apps'"), field="namespace"),
+    Case("namespace-padded", "check", {"appId": APP, "namespace": " default "}, ("namespace", "did you mean 'default'"), field="namespace"),
+    Case("host-with-scheme", "check", {"appId": APP, "host": "tcp://x.example.com"}, ("host", "no scheme", "tcp://x.example.com"), field="host"),
+    Case("host-with-port", "check", {"appId": APP, "host": "x.example.com:5000"}, ("host", "no port"), field="host"),
+    Case("adopt-a-string", "check", {"appId": APP, "adopt": "true"}, ("adopt", "expected true or false", "'true'"), field="adopt"),
+    # Inputs only the API can judge: the message names what to check, and no write is left behind.
+    Case("namespace-unknown", "create", {"appId": APP, "namespace": "nope"},
+         ("'nope'", "its namespaces are: acme-dedicated, cleverapps, default"), writes=True),
+    Case("app-of-another-owner", "create", {"appId": GLOBEX_APP},
+         (GLOBEX_APP, "not among the applications these credentials can see", "app_id")),
+    Case("app-of-another-owner-given-its-owner", "create", {"appId": GLOBEX_APP, "ownerId": OTHER_ORG_ID},
+         ("HTTP 403", OTHER_ORG_ID, "no right on this owner")),
+    Case("app-of-another-owner-given-ours", "create", {"appId": GLOBEX_APP, "ownerId": ORG_ID},
+         ("HTTP 404", "doesn't belong to you", "Check app_id")),
+    Case("app-unknown", "create", {"appId": UNKNOWN_APP}, (UNKNOWN_APP, "not among the applications")),
+    Case("owner-unknown", "create", {"appId": APP, "ownerId": UNKNOWN_ORG}, ("HTTP 404", UNKNOWN_ORG, "Check owner_id")),
+    Case("owner-is-the-user-not-the-org", "create", {"appId": APP, "ownerId": USER_ID}, ("HTTP 404", "Check app_id")),
+    # Credentials and endpoint: what is missing or wrong, and where to set it.
+    Case("no-credentials", "create", {"appId": APP}, ("No Clever Cloud credentials found", "clevercloud:token", "CLEVER_TOKEN", "clever login"),
+         config={"clevercloud:endpoint": EMULATOR}),
+    Case("wrong-secret", "create", {"appId": APP}, ("HTTP 401", "clevercloud:token", "clevercloud:secret"),
+         config={**GOOD, "clevercloud:secret": "not-the-secret"}),
+    Case("wrong-api-token", "create", {"appId": APP}, ("HTTP 401", "clevercloud:apiToken", "CLEVER_API_TOKEN"),
+         config={"clevercloud:apiToken": "not-a-token", "clevercloud:endpoint": EMULATOR}),
+    Case("token-without-secret", "create", {"appId": APP}, ("clevercloud:token is set but clevercloud:secret is not", "CLEVER_SECRET"),
+         config={"clevercloud:token": TOKEN, "clevercloud:endpoint": EMULATOR}),
+    Case("secret-without-token", "create", {"appId": APP}, ("clevercloud:secret is set but clevercloud:token is not",),
+         config={"clevercloud:secret": SECRET, "clevercloud:endpoint": EMULATOR}),
+    Case("api-token-and-half-an-oauth-pair", "create", {"appId": APP}, ("clevercloud:token is set but clevercloud:secret is not",),
+         config={"clevercloud:apiToken": "emulator-api-token", "clevercloud:token": TOKEN, "clevercloud:endpoint": EMULATOR}),
+    Case("empty-api-token-and-half-an-oauth-pair", "create", {"appId": APP}, ("clevercloud:secret is set but clevercloud:token is not",),
+         config={"clevercloud:apiToken": "", "clevercloud:secret": SECRET, "clevercloud:endpoint": EMULATOR}),
+    Case("endpoint-unreachable", "create", {"appId": APP}, ("cannot reach", "clevercloud:endpoint", "gave up after 2 attempt"),
+         config={**GOOD, "clevercloud:endpoint": CLOSED, "clevercloud-tcp:retryAttempts": "2"}),
+    Case("endpoint-not-http", "create", {"appId": APP}, ("clevercloud:endpoint must be an http(s) URL", "'ftp://x'"),
+         config={**GOOD, "clevercloud:endpoint": "ftp://x"}),
+    Case("endpoint-without-scheme", "create", {"appId": APP}, ("clevercloud:endpoint must be an http(s) URL", "api.clever-cloud.com"),
+         config={**GOOD, "clevercloud:endpoint": "api.clever-cloud.com"}),
+    Case("endpoint-answers-html", "create", {"appId": APP}, ("text/html", "not the Clever Cloud API", "clevercloud:endpoint"),
+         config={**GOOD, "clevercloud:endpoint": HTML + "/200"}),
+    Case("endpoint-answers-html-404", "create", {"appId": APP}, ("HTTP 404", "text/html", "not the Clever Cloud API", "clevercloud:endpoint"),
+         config={**GOOD, "clevercloud:endpoint": HTML + "/404"}),
+    Case("request-timeout-not-a-number", "create", {"appId": APP}, ("clevercloud-tcp:requestTimeout", "number"),
+         config={**GOOD, "clevercloud-tcp:requestTimeout": "abc"}),
+    Case("retry-attempts-zero", "create", {"appId": APP}, ("clevercloud-tcp:retryAttempts", "greater than or equal to 1"),
+         config={**GOOD, "clevercloud-tcp:retryAttempts": "0"}),
+    # A damaged state: the port recorded for a redirection that does exist.
+    Case("delete-with-port-not-a-number", "delete", {"appId": APP}, (), state_port="abc", ok=True, writes=True),
+    Case("delete-with-port-out-of-range", "delete", {"appId": APP}, (), state_port=99999, ok=True, writes=True),
+    Case("delete-with-a-stale-port", "delete", {"appId": APP}, (), state_port=5000, ok=True, writes=True),
+    Case("delete-with-no-port", "delete", {"appId": APP}, (), state_port=None, ok=True, writes=True),
+    Case("update-with-port-not-a-number", "update", {"appId": APP, "host": "db.example.com"},
+         ("port", "no valid port", "pulumi refresh"), state_port="abc"),
+    Case("update-with-port-out-of-range", "update", {"appId": APP, "host": "db.example.com"},
+         ("port", "no valid port", "pulumi refresh"), state_port=99999),
+]
+
+
+class _HtmlPage(BaseHTTPRequestHandler):
+    """Answers every request with an HTML page; the first path segment is the status (/404/...)."""
+
+    def do_GET(self) -> None:  # noqa: N802 - the http.server protocol
+        first = self.path.strip("/").split("/", 1)[0]
+        body = b"<!doctype html><html><body><h1>Welcome to nginx!</h1></body></html>"
+        self.send_response(int(first) if first.isdigit() else 200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_POST = do_DELETE = do_GET  # noqa: N815
+
+    def log_message(self, *_: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def html_endpoint() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _HtmlPage)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def closed_endpoint() -> str:
+    with socket.socket() as sock:  # a port that was free a moment ago, and that nothing listens on now
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture
+def bare_env(tmp_path: Path) -> dict[str, str]:
+    """The environment without any credential: no CLEVER_* variable, an empty home (no clever-tools profile)."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("CLEVER_", "CC_", "OAUTH_")) and k not in ("API_HOST",)
+    }
+    env.update(HOME=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path / "config"))
+    return env
+
+
+def _config(case: Case, emulator: EmulatorProcess, closed: str, html: str) -> dict[str, str]:
+    fill = {EMULATOR: emulator.url, CLOSED: closed, HTML: html}
+    config = {}
+    for key, value in case.config.items():
+        for placeholder, actual in fill.items():
+            value = value.replace(placeholder, actual)
+        config[key] = value
+    return config
+
+
+def _held(emulator: EmulatorProcess) -> list[tuple[str, str, int]]:
+    return [(r["app_id"], r["namespace"], r["port"]) for r in emulator.redirections()]
+
+
+def _assert_says(message: str, expect: tuple[str, ...]) -> None:
+    missing = [words for words in expect if words not in message]
+    assert not missing, f"the message lacks {missing}: {message}"
+
+
+def _state_with_port(outs: dict[str, Any], port: Any) -> dict[str, Any]:
+    tampered = dict(outs)
+    if port is None:
+        tampered.pop("port", None)
+    else:
+        tampered["port"] = port
+    return tampered
+
+
+def test_the_table_is_large_enough() -> None:
+    assert len(CASES) >= 20
+    assert len({case.id for case in CASES}) == len(CASES)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
+def test_bad_input(
+    case: Case, emulator: EmulatorProcess, html_endpoint: str, closed_endpoint: str, bare_env: dict[str, str]
+) -> None:
+    config = _config(case, emulator, closed_endpoint, html_endpoint)
+    with ProviderHost(config, env=bare_env) as host:
+        if case.call == "check":
+            checked = host.check(case.inputs)
+            reasons = {name: reason for name, reason in checked.failures}
+            assert case.field in reasons, f"no failure for {case.field}: {checked.failures}"
+            _assert_says(reasons[case.field], case.expect)
+            # In depth: create refuses the same input in the same words, should it ever get it unchecked.
+            with pytest.raises(grpc.RpcError) as refused:
+                host.create(case.inputs)
+            _assert_says(refused.value.details(), case.expect[:2])
+        elif case.call == "create":
+            checked = host.check(case.inputs)
+            assert checked.failures == [], checked.failures
+            with pytest.raises(grpc.RpcError) as refused:
+                host.create(checked.inputs)
+            details = refused.value.details()
+            _assert_says(details, case.expect)
+            assert "Traceback" not in details.strip().splitlines()[-1]  # the last line is the explanation
+        else:
+            id_, outs = host.apply({"appId": APP})
+            emulator.clear_log()
+            tampered = _state_with_port(outs, case.state_port)
+            if case.call == "delete":
+                host.delete(id_, tampered)
+            else:
+                news = host.check(case.inputs).inputs
+                with pytest.raises(grpc.RpcError) as refused:
+                    host.update(id_, tampered, news)
+                _assert_says(refused.value.details(), case.expect)
+    if case.ok:
+        assert _held(emulator) == [], "the real redirection must be gone whatever port the state recorded"
+    elif case.call == "update":
+        assert len(_held(emulator)) == 1  # the refused update touched nothing
+    else:
+        assert _held(emulator) == []
+    if not case.writes:
+        assert emulator.writes() == [], emulator.writes()
