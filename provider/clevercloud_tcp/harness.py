@@ -40,16 +40,6 @@ class Check:
     failures: list[tuple[str, str]] = field(default_factory=list)
 
 
-def _struct(props: Mapping[str, Any]) -> struct_pb2.Struct:
-    # A private loop: asyncio.run would leave the calling thread without a current event loop,
-    # which later pulumi code (mocks) expects to find.
-    loop = asyncio.new_event_loop()
-    try:
-        return loop.run_until_complete(rpc.serialize_properties(dict(props), {}))
-    finally:
-        loop.close()
-
-
 def _plain(struct: struct_pb2.Struct) -> dict[str, Any]:
     return dict(rpc.deserialize_properties(struct, keep_unknowns=True))
 
@@ -61,6 +51,9 @@ class ProviderHost:
         self.config = dict(config or {})
         self.env = dict(os.environ if env is None else env)
         self.provider = serialize_provider(TcpRedirectionProvider())
+        # A private loop for serializing properties: asyncio.run would leave the calling thread
+        # without a current event loop, which later pulumi code (mocks) expects to find.
+        self._loop = asyncio.new_event_loop()
         self._proc: subprocess.Popen[bytes] | None = None
         self._channel: grpc.Channel | None = None
         self.stub: provider_pb2_grpc.ResourceProviderStub
@@ -73,7 +66,7 @@ class ProviderHost:
         port = int(self._proc.stdout.readline())
         self._channel = grpc.insecure_channel(f"127.0.0.1:{port}")
         self.stub = provider_pb2_grpc.ResourceProviderStub(self._channel)
-        self.stub.Configure(provider_pb2.ConfigureRequest(args=_struct(self.config), acceptSecrets=False))
+        self.stub.Configure(provider_pb2.ConfigureRequest(args=self._struct(self.config), acceptSecrets=False))
         return self
 
     def __exit__(
@@ -84,9 +77,13 @@ class ProviderHost:
         if self._proc is not None:
             self._proc.kill()
             self._proc.wait()
+        self._loop.close()
+
+    def _struct(self, props: Mapping[str, Any]) -> struct_pb2.Struct:
+        return self._loop.run_until_complete(rpc.serialize_properties(dict(props), {}))
 
     def _with_provider(self, props: Mapping[str, Any]) -> struct_pb2.Struct:
-        return _struct({**props, PROVIDER_KEY: self.provider})
+        return self._struct({**props, PROVIDER_KEY: self.provider})
 
     @staticmethod
     def _without_provider(props: dict[str, Any]) -> dict[str, Any]:
