@@ -25,7 +25,7 @@ from clevercloud_tcp import (
     NoPortLeft,
     OAuthCredentials,
 )
-from clevercloud_tcp.emulator import App, EmulatorProcess, Fixture, NamespaceSpec, Owner, TokenPair, User
+from clevercloud_tcp.emulator import App, EmulatorProcess, Fixture, NamespaceSpec, organisation_fixture
 from clevercloud_tcp.emulator.fixture import DEFAULT_FIXTURE, OTHER_ORG_ID, USER_ID
 from clevercloud_tcp.emulator.store import PoolExhausted, PortPool
 
@@ -53,22 +53,12 @@ CROWD_RANGES = {
     "narrow": range(5001, 5011),  # 10 ports for 64 threads
     "tiny": range(5001, 5004),  # 3 ports
 }
-CROWD_FIXTURE = Fixture(
-    users=[
-        User(
-            id=CROWD_USER,
-            name="crowd",
-            oauth=[TokenPair(token=CROWD_TOKEN, secret=CROWD_SECRET)],
-            organisations=[CROWD_ORG],
-        )
-    ],
-    organisations=[
-        Owner(
-            id=CROWD_ORG,
-            name="crowd-org",
-            applications=[App(id=app, name=f"app-{i}") for i, app in enumerate(CROWD_APPS)],
-        )
-    ],
+CROWD_FIXTURE = organisation_fixture(
+    user_id=CROWD_USER,
+    org_id=CROWD_ORG,
+    token=CROWD_TOKEN,
+    secret=CROWD_SECRET,
+    apps=[App(id=app, name=f"app-{i}") for i, app in enumerate(CROWD_APPS)],
     namespaces=[
         NamespaceSpec(name=name, min_port=ports.start, max_port=ports.stop - 1)
         for name, ports in CROWD_RANGES.items()

@@ -19,7 +19,7 @@ from pulumi import automation as auto
 
 from clevercloud_tcp.emulator import EmulatorProcess, Fixture
 from clevercloud_tcp.emulator.app import TCP_REDIRS
-from clevercloud_tcp.emulator.fixture import App, NamespaceSpec, Owner, TokenPair, User
+from clevercloud_tcp.emulator.fixture import App, organisation_fixture
 from pulumi_clevercloud_tcp import TcpRedirection
 
 ORG = "orga_5e1f0c2a-8d7b-4c6a-9f1e-2b3c4d5e6f70"
@@ -28,19 +28,12 @@ TOKEN, SECRET = "emulator-token", "emulator-secret"  # what make_stack configure
 APPS = [f"app_{i:08x}-0000-4000-8000-{i:012x}" for i in range(1, 51)]
 NAMESPACES = ("default", "cleverapps")
 
-BIG_FIXTURE = Fixture(
-    users=[
-        User(
-            id=USER,
-            name="load",
-            oauth=[TokenPair(token=TOKEN, secret=SECRET)],
-            organisations=[ORG],
-        )
-    ],
-    organisations=[
-        Owner(id=ORG, name="Many", applications=[App(id=app, name=f"app-{i}") for i, app in enumerate(APPS)])
-    ],
-    namespaces=[NamespaceSpec(name="default"), NamespaceSpec(name="cleverapps")],
+BIG_FIXTURE = organisation_fixture(
+    user_id=USER,
+    org_id=ORG,
+    token=TOKEN,
+    secret=SECRET,
+    apps=[App(id=app, name=f"app-{i}") for i, app in enumerate(APPS)],
 )
 
 StackFactory = Callable[..., auto.Stack]

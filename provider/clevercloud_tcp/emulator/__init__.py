@@ -2,7 +2,7 @@
 
 from .app import build_app
 from .faults import FaultRule
-from .fixture import DEFAULT_FIXTURE, App, Fixture, NamespaceSpec, Owner, TokenPair, User
+from .fixture import DEFAULT_FIXTURE, App, Fixture, NamespaceSpec, Owner, TokenPair, User, organisation_fixture
 from .process import EmulatorProcess
 
 __all__ = [
@@ -16,4 +16,5 @@ __all__ = [
     "TokenPair",
     "User",
     "build_app",
+    "organisation_fixture",
 ]

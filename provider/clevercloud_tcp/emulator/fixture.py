@@ -142,3 +142,20 @@ DEFAULT_FIXTURE = Fixture(
         NamespaceSpec(name="acme-dedicated", min_port=6001, max_port=6099, owners=[ORG_ID]),
     ],
 )
+
+
+def organisation_fixture(
+    *,
+    user_id: str,
+    org_id: str,
+    token: str,
+    secret: str,
+    apps: list[App],
+    namespaces: list[NamespaceSpec] | None = None,
+) -> Fixture:
+    """One user, member of one organisation that owns `apps` (default namespaces unless given)."""
+    return Fixture(
+        users=[User(id=user_id, name="user", oauth=[TokenPair(token=token, secret=secret)], organisations=[org_id])],
+        organisations=[Owner(id=org_id, name="organisation", applications=apps)],
+        namespaces=namespaces or [NamespaceSpec(name="default"), NamespaceSpec(name="cleverapps")],
+    )
