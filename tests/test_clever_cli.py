@@ -24,7 +24,7 @@ from support import APP, SECRET, TOKEN
 
 pytestmark = pytest.mark.clever_cli
 
-CLEVER_TOOLS_VERSION = "4.11.0"
+INSTALL_SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "install-clever-tools"
 RunClever = Callable[..., "subprocess.CompletedProcess[str]"]
 
 
@@ -34,33 +34,16 @@ def _unavailable(reason: str) -> NoReturn:
     pytest.skip(reason)
 
 
-def _install_dir() -> Path:
-    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(cache) / "pulumi-clevercloud-tcp" / "clever-tools"
-
-
-def _installed_version(prefix: Path) -> str | None:
-    try:
-        return json.loads((prefix / "node_modules" / "clever-tools" / "package.json").read_text())["version"]
-    except (OSError, ValueError, KeyError):
-        return None
-
-
 @pytest.fixture(scope="session")
 def clever() -> Path:
-    """The `clever` executable, installed on first use."""
+    """The `clever` executable, installed on first use by scripts/install-clever-tools."""
     missing = [tool for tool in ("node", "npm") if shutil.which(tool) is None]
     if missing:
         _unavailable(f"the clever-tools CLI needs {' and '.join(missing)} on PATH")
-    prefix = _install_dir()
-    binary = prefix / "node_modules" / ".bin" / "clever"
-    if not binary.exists() or _installed_version(prefix) != CLEVER_TOOLS_VERSION:
-        prefix.mkdir(parents=True, exist_ok=True)
-        package = f"clever-tools@{CLEVER_TOOLS_VERSION}"
-        npm = ["npm", "install", "--prefix", str(prefix), package, "--no-audit", "--no-fund"]
-        result = subprocess.run(npm, capture_output=True, text=True, timeout=900)
-        if result.returncode != 0:
-            pytest.fail(f"{' '.join(npm)} failed:\n{result.stderr[-3000:]}")
+    result = subprocess.run(["bash", str(INSTALL_SCRIPT)], capture_output=True, text=True, timeout=900)
+    if result.returncode != 0:
+        pytest.fail(f"scripts/install-clever-tools failed:\n{result.stderr[-3000:]}")
+    binary = Path(result.stdout.strip().splitlines()[-1])
     assert binary.exists(), binary
     return binary
 
