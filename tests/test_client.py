@@ -331,24 +331,22 @@ def test_get_is_retried_and_succeeds(
     assert len(outcomes(emulator, "GET")) == 3
 
 
-def test_post_dropped_after_commit_returns_the_created_redirection(
-    client: CleverCloudClient, emulator: EmulatorProcess
+@pytest.mark.parametrize(
+    ("drop", "posts"),
+    [
+        # After commit: the retry meets "already exists", which is the first try's own redirection.
+        ("after", ["dropped after commit", "ok"]),
+        ("before", ["dropped before commit", "ok"]),
+    ],
+)
+def test_post_with_a_dropped_connection_creates_exactly_one(
+    client: CleverCloudClient, emulator: EmulatorProcess, drop: str, posts: list[str]
 ) -> None:
-    emulator.inject(method="POST", path=TCP_REDIRS, drop="after")
+    emulator.inject(method="POST", path=TCP_REDIRS, drop=drop)
     added = client.add_tcp_redirection(OWNER, APP, "default")
     rows = emulator.redirections()
     assert [(row["app_id"], row["namespace"], row["port"]) for row in rows] == [(APP, "default", added.port)]
-    assert outcomes(emulator, "POST")[0] == "dropped after commit"
-
-
-def test_post_dropped_before_commit_creates_exactly_one(
-    client: CleverCloudClient, emulator: EmulatorProcess
-) -> None:
-    emulator.inject(method="POST", path=TCP_REDIRS, drop="before")
-    added = client.add_tcp_redirection(OWNER, APP, "default")
-    rows = emulator.redirections()
-    assert [(row["app_id"], row["namespace"], row["port"]) for row in rows] == [(APP, "default", added.port)]
-    assert outcomes(emulator, "POST") == ["dropped before commit", "ok"]
+    assert outcomes(emulator, "POST") == posts
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504])
