@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pulumi
+from pulumi import automation as auto
 from pydantic import SecretStr
 
 from clevercloud_tcp import OAuthCredentials, RetryPolicy
@@ -14,6 +16,8 @@ TOKEN, SECRET = "emulator-token", "emulator-secret"
 APP = "app_0d4f6a4e-3c2b-4e1f-9a8b-7c6d5e4f3a2b"  # redis-cache in the default fixture, owned by ORG_ID
 MQTT_APP = "app_1e5a7b5f-4d3c-4f2a-8b9c-8d7e6f5a4b3c"  # two custom domains, favourite broker.acme.example
 OWNER = ORG_ID
+# make_stack(program, config=..., secrets=..., stack=...): see tests/e2e/conftest.py
+StackFactory = Callable[..., auto.Stack]
 FAST_RETRIES = RetryPolicy(attempts=4, total_seconds=10, first_backoff=0.01, max_backoff=0.05)
 
 

@@ -23,8 +23,9 @@ from clevercloud_tcp.emulator import EmulatorProcess, Fixture
 from clevercloud_tcp.emulator.fixture import DEFAULT_FIXTURE
 from clevercloud_tcp.local_stack import find_pulumi, local_stack
 
+from support import StackFactory
+
 TOKEN, SECRET = "emulator-token", "emulator-secret"
-StackFactory = Callable[..., auto.Stack]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -22,6 +22,8 @@ from clevercloud_tcp.emulator.app import TCP_REDIRS
 from clevercloud_tcp.emulator.fixture import App, organisation_fixture
 from pulumi_clevercloud_tcp import TcpRedirection
 
+from support import StackFactory
+
 ORG = "orga_5e1f0c2a-8d7b-4c6a-9f1e-2b3c4d5e6f70"
 USER = "user_5e1f0c2a-8d7b-4c6a-9f1e-000000000001"
 TOKEN, SECRET = "emulator-token", "emulator-secret"  # what make_stack configures
@@ -36,7 +38,6 @@ BIG_FIXTURE = organisation_fixture(
     apps=[App(id=app, name=f"app-{i}") for i, app in enumerate(APPS)],
 )
 
-StackFactory = Callable[..., auto.Stack]
 
 @pytest.fixture
 def fixture_data() -> Fixture:

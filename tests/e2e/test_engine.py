@@ -26,6 +26,8 @@ from clevercloud_tcp.emulator import EmulatorProcess
 from clevercloud_tcp.emulator.fixture import DEFAULT_FIXTURE, ORG_ID
 from pulumi_clevercloud_tcp import TcpRedirection
 
+from support import StackFactory
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE_DIR = REPO_ROOT / "examples" / "python"
 PROJECT = "clevercloud-tcp-example"
@@ -38,7 +40,6 @@ RESOURCE_TYPE = "pulumi-python:dynamic/clevercloud-tcp:TcpRedirection"
 NAMESPACE_RANGES = {ns.name: (ns.min_port, ns.max_port) for ns in DEFAULT_FIXTURE.namespaces}
 URL = re.compile(r"^tcp://(?P<host>[a-z0-9.-]+):(?P<port>\d+)$")
 
-StackFactory = Callable[..., auto.Stack]
 
 
 def _load_example() -> ModuleType:

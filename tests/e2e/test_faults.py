@@ -32,11 +32,12 @@ from clevercloud_tcp.emulator import EmulatorProcess
 from clevercloud_tcp.emulator.fixture import ORG_ID
 from pulumi_clevercloud_tcp import TcpRedirection
 
+from support import StackFactory
+
 TOKEN, SECRET = "emulator-token", "emulator-secret"
 GAME_APP = "app_2f6b8c6a-5e4d-4a3b-9cad-9e8f7a6b5c4d"  # game-server of ORG_ID: no domain, so few look-ups
 NAMESPACE = "default"
 
-StackFactory = Callable[..., auto.Stack]
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ import os
 import re
 import subprocess
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,8 @@ from clevercloud_tcp.emulator.fixture import App, NamespaceSpec, Owner, TokenPai
 from clevercloud_tcp.local_stack import engine_env
 from clevercloud_tcp.provider import Session
 from pulumi_clevercloud_tcp import TcpRedirection
+
+from support import StackFactory
 
 TOKEN = "tok-PLANTED-7f3a"
 SECRET = "sec-PLANTED-91bc"
@@ -69,7 +71,6 @@ PLANTED_FIXTURE = Fixture(
 OAUTH_SECRETS = {"clevercloud:token": TOKEN, "clevercloud:secret": SECRET}
 API_TOKEN_SECRETS = {"clevercloud:apiToken": API_TOKEN}
 
-StackFactory = Callable[..., auto.Stack]
 
 
 @pytest.fixture
