@@ -187,6 +187,9 @@ def test_owner_not_found(client: CleverCloudClient) -> None:
         client.list_namespaces(UNKNOWN_OWNER)
     with pytest.raises(OwnerNotFound):
         client.add_tcp_redirection(UNKNOWN_OWNER, APP, "default")
+    # An id that happens to contain "app" is still an owner that is not found.
+    with pytest.raises(OwnerNotFound):
+        client.list_namespaces("orga_happy")
 
 
 def test_app_not_found(client: CleverCloudClient, emulator: EmulatorProcess) -> None:
@@ -372,7 +375,8 @@ def test_delete_dropped_after_commit_returns_and_the_port_is_gone(
 ) -> None:
     port = client.add_tcp_redirection(OWNER, APP, "default").port
     emulator.inject(method="DELETE", path=f"{TCP_REDIRS}/*", drop="after")
-    client.remove_tcp_redirection(OWNER, APP, "default", port)  # no error
+    # The retry finds it gone: this call's own first try removed it.
+    assert client.remove_tcp_redirection(OWNER, APP, "default", port) is True
     assert emulator.redirections() == []
     assert client.list_tcp_redirections(OWNER, APP) == []
 

@@ -150,15 +150,23 @@ class CleverCloudClient:
             return existing
 
     def remove_tcp_redirection(self, owner_id: str, app_id: str, namespace: str, port: int) -> bool:
-        """Removes the redirection; False when it was already gone (which counts as done)."""
+        """Removes the redirection; False when it was already gone (which counts as done).
+
+        A retry after a lost answer may find it gone: that is this call's own first try, so True.
+        """
         operation = f"remove TCP redirection {namespace}:{port} of {app_id}"
-        try:
-            self.transport.request(
-                "DELETE",
-                f"{_app_path(owner_id, app_id)}/tcpRedirs/{port}",
-                operation=operation,
-                params={"namespace": namespace},
-            )
-        except errors.RedirectionNotFound:
-            return False
-        return True
+        path = f"{_app_path(owner_id, app_id)}/tcpRedirs/{port}"
+        outcome_unknown = False
+
+        def attempt() -> bool:
+            nonlocal outcome_unknown
+            try:
+                self.transport.send("DELETE", path, operation=operation, params={"namespace": namespace})
+            except errors.RedirectionNotFound:
+                return outcome_unknown
+            except (errors.ConnectionLost, errors.ServerError):
+                outcome_unknown = True
+                raise
+            return True
+
+        return self.transport.with_retries(attempt, operation=operation)

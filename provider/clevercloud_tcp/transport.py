@@ -54,16 +54,17 @@ def _retry_after(value: str | None) -> float | None:
 
 
 def _not_found(body: ErrorBody, status: int, operation: str) -> errors.ApiError:
-    # The API's 404 ids are not all documented: the message decides, most specific subject first.
+    # The API's 404 ids are not all documented: the message decides, most specific subject first,
+    # by whole words (ids in messages, such as orga_happy…, must not match "app").
     text = body.text.lower()
     kind: type[errors.ApiError]
-    if "redirection" in text:
+    if re.search(r"\bredirections?\b", text):
         kind = errors.RedirectionNotFound
-    elif "namespace" in text:
+    elif re.search(r"\bnamespaces?\b", text):
         kind = errors.NamespaceNotFound
-    elif body.ident in (4002, 4004, 4021) or "app" in text or "domain" in text:
+    elif body.ident in (4002, 4004, 4021) or re.search(r"\b(app|application|domain)s?\b", text):
         kind = errors.AppNotFound
-    elif re.search(r"organi[sz]ation|owner|user", text):
+    elif re.search(r"\b(organi[sz]ation|owner|user)s?\b", text):
         kind = errors.OwnerNotFound
     else:
         kind = errors.NotFound
