@@ -7,6 +7,6 @@ ensure_venv() {
     python3 -m venv "$root/.venv"
   fi
   "$root/.venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
-  "$root/.venv/bin/python" -m pip install --quiet --disable-pip-version-check -e "$root[$extras]"
+  "$root/.venv/bin/python" -m pip install --quiet --quiet --disable-pip-version-check -e "$root[$extras]"
   export PATH="$root/.venv/bin:$PATH"
 }
