@@ -78,16 +78,22 @@ class Session:
             self.settings, timeout=self.options.request_timeout, retry=self.options.retry
         )
         self._lock = threading.Lock()
+        self._locks: dict[object, threading.Lock] = {}
         self._owners: dict[str, str] = {}
         self._vhosts: dict[tuple[str, str], list[Vhost]] = {}
         self._favourites: dict[tuple[str, str], Vhost | None] = {}
+
+    def _lock_for(self, key: object) -> threading.Lock:
+        """One lock per look-up: the engine's parallel requests wait for the same look-up, not for others."""
+        with self._lock:
+            return self._locks.setdefault(key, threading.Lock())
 
     def owner_of(self, app_id: str, given: str | None) -> str:
         if given:
             return given
         if self.settings.organization:
             return self.settings.organization
-        with self._lock:
+        with self._lock_for("summary"):
             if app_id not in self._owners:
                 summary = self.client.summary()
                 for owner in [summary.user, *summary.organisations]:
@@ -103,7 +109,7 @@ class Session:
 
     def default_host(self, owner_id: str, app_id: str, namespace: str) -> str | None:
         key = (owner_id, app_id)
-        with self._lock:
+        with self._lock_for(key):
             if key not in self._vhosts:
                 self._vhosts[key] = self.client.list_vhosts(owner_id, app_id)
             vhosts = self._vhosts[key]
