@@ -82,6 +82,23 @@ def test_given_host_wins_and_a_host_change_updates_url_without_touching_the_api(
     assert emulator.log() == []
 
 
+def test_leaving_host_out_again_finds_the_apps_domain(host: ProviderHost) -> None:
+    given = host.check({"appId": APP, "host": "db.example.com"}).inputs
+    id_, outs = host.create(given)
+
+    # The engine passes the stored inputs as check's olds: that is how a removed input shows.
+    news = host.check({"appId": APP}, olds=given).inputs
+    diff = host.diff(id_, outs, news)
+    assert diff.changes and diff.replaces == []
+    updated = host.update(id_, outs, news)
+
+    assert updated["host"] == "cache.acme.example"  # the app's only custom domain
+    assert updated["url"] == f"tcp://cache.acme.example:{int(outs['port'])}"
+    assert updated["port"] == outs["port"]
+    settled = host.check({"appId": APP}, olds=news).inputs
+    assert host.diff(id_, updated, settled).changes is False
+
+
 def test_namespace_change_replaces_creating_the_new_one_first(host: ProviderHost) -> None:
     id_, outs = host.apply({"appId": APP, "namespace": "default"})
     news = host.check({"appId": APP, "namespace": "cleverapps"}).inputs

@@ -81,6 +81,7 @@ def test_applied_declarations_keep_the_allocation_invariants(running: tuple[Emul
             super().__init__()
             emu.reset()
             self.state: dict[str, tuple[str, dict[str, Any]]] = {}  # name -> (id, outputs)
+            self.stored_inputs: dict[str, dict[str, Any]] = {}  # name -> inputs as the engine stores them
             self.declared: dict[str, tuple[str, str, str | None, bool]] = {}
             self.unchanged: set[str] = set()
             self.ports_before: dict[str, int] = {}
@@ -97,8 +98,9 @@ def test_applied_declarations_keep_the_allocation_invariants(running: tuple[Emul
             self.ports_before = {name: int(outs["port"]) for name, (_, outs) in self.state.items()}
             self.unchanged = {n for n, d in desired.items() if self.declared.get(n) == d}
             for name, declaration in desired.items():
-                checked = host.check(inputs_of(declaration), name=name)
+                checked = host.check(inputs_of(declaration), olds=self.stored_inputs.get(name), name=name)
                 assert checked.failures == []
+                self.stored_inputs[name] = checked.inputs
                 if name not in self.state:
                     self.state[name] = host.create(checked.inputs, name=name)
                     continue
@@ -116,6 +118,7 @@ def test_applied_declarations_keep_the_allocation_invariants(running: tuple[Emul
                     host.delete(id_, outs, name=name)
             for name in set(self.state) - set(desired):
                 id_, outs = self.state.pop(name)
+                del self.stored_inputs[name]
                 host.delete(id_, outs, name=name)
             self.declared = dict(desired)
 
@@ -135,8 +138,10 @@ def test_applied_declarations_keep_the_allocation_invariants(running: tuple[Emul
                 assert outs["ownerId"] == APPS[key[0]]
                 app, ns, host_given, _ = self.declared[name]
                 assert (app, ns) == key
-                if host_given:
-                    assert outs["url"] == f"tcp://{host_given}:{held[key]}"
+                # Given, else the app's domain for the namespace: its cleverapps.io one, no custom one.
+                expected = host_given or (f"{app.replace('_', '-')}.cleverapps.io" if ns == "cleverapps" else None)
+                assert outs.get("host") == expected
+                assert outs.get("url") == (f"tcp://{expected}:{held[key]}" if expected else None)
 
         @invariant()
         def ports_in_range_and_unique_per_namespace(self) -> None:

@@ -34,6 +34,9 @@ PYTHON_NAMES = {
 INPUTS = ("appId", "namespace", "ownerId", "host", "adopt")
 OUTPUTS = ("appId", "namespace", "ownerId", "host", "adopt", "port", "url", "adopted")
 DEFAULT_NAMESPACE = "default"
+# `host` as check() leaves it when a host given before is now left out: find the app's domain again.
+# (diff sees only the old outputs, which cannot tell a given host from a found one.)
+FIND_HOST = ""
 
 
 def _shown(value: object) -> str:
@@ -118,7 +121,10 @@ class TcpRedirectionInputs(BaseModel):
     def parse(cls, props: Mapping[str, Any]) -> TcpRedirectionInputs:
         if props.get("appId") is None:
             check_app_id(None)
-        return cls.model_validate({k: props[k] for k in INPUTS if props.get(k) is not None})
+        given = {k: props[k] for k in INPUTS if props.get(k) is not None}
+        if given.get("host") == FIND_HOST:
+            del given["host"]
+        return cls.model_validate(given)
 
     @property
     def key(self) -> str:

@@ -29,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from . import errors
 from .client import CleverCloudClient
 from .credentials import ALL_CONFIG_KEYS, resolve_settings
-from .inputs import DEFAULT_NAMESPACE, INPUTS, VALIDATORS, TcpRedirectionInputs, tcp_url
+from .inputs import DEFAULT_NAMESPACE, FIND_HOST, INPUTS, VALIDATORS, TcpRedirectionInputs, tcp_url
 from .models import TcpRedirection, Vhost
 from .transport import RetryPolicy
 
@@ -166,7 +166,7 @@ class TcpRedirectionProvider(ResourceProvider):
             assert self._session is not None
             return self._session
 
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         inputs = {k: news[k] for k in INPUTS if news.get(k) is not None}
         inputs.setdefault("namespace", DEFAULT_NAMESPACE)
         inputs.setdefault("adopt", False)
@@ -180,6 +180,8 @@ class TcpRedirectionProvider(ResourceProvider):
                 inputs[name] = VALIDATORS[name](value)
             except errors.InputError as exc:
                 failures.append(CheckFailure(name, str(exc)))
+        if news.get("host") is None and olds.get("host"):  # olds are the old inputs here
+            inputs["host"] = FIND_HOST
         return CheckResult(inputs, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
@@ -247,17 +249,25 @@ class TcpRedirectionProvider(ResourceProvider):
             return ReadResult(None, {})  # deleted outside Pulumi: the engine drops it from the state
         host = props.get("host")
         outs = _outputs(inputs, owner_id, host, found.port, bool(props.get("adopted")))
-        kept_inputs = {k: outs[k] for k in INPUTS if outs.get(k) is not None}
+        # Only what is surely an input: the outputs cannot tell a given host or owner from a found one,
+        # and a found one kept as an input would later look like an input the user removed.
+        kept_inputs = {"appId": inputs.app_id, "namespace": inputs.namespace, "adopt": inputs.adopt}
         return ReadResult(id_, outs, kept_inputs)
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        # diff allows only host and adopt in place: neither touches the API.
+        # diff allows only host and adopt in place: the redirection itself is not touched.
         inputs = TcpRedirectionInputs.parse(news)
-        host = inputs.host or olds.get("host")
         port = _state_port(olds)
         if port is None:
             raise errors.InputError("port", "the state holds no valid port; run `pulumi refresh` to read it back")
-        return UpdateResult(_outputs(inputs, olds["ownerId"], host, port, bool(olds.get("adopted"))))
+        owner_id = olds["ownerId"]
+        if inputs.host:
+            host = inputs.host
+        elif news.get("host") == FIND_HOST:
+            host = self.session().default_host(owner_id, inputs.app_id, inputs.namespace)
+        else:
+            host = olds.get("host")
+        return UpdateResult(_outputs(inputs, owner_id, host, port, bool(olds.get("adopted"))))
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         inputs = TcpRedirectionInputs.parse(props)
