@@ -1,0 +1,41 @@
+"""`host` through the real engine: given, changed, then left out again."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+
+from clevercloud_tcp.emulator import EmulatorProcess
+from pulumi_clevercloud_tcp import TcpRedirection
+
+from support import APP, StackFactory
+
+
+def test_host_given_changed_then_left_out(make_stack: StackFactory, e2e_emulator: EmulatorProcess) -> None:
+    settings: dict[str, Any] = {"host": "db.example.com"}
+
+    def program() -> None:
+        redirection = TcpRedirection("db", app_id=APP, namespace="default", host=settings["host"])
+        pulumi.export("url", redirection.url)
+        pulumi.export("port", redirection.port)
+
+    stack = make_stack(program)
+    first = stack.up(color="never", on_output=lambda _: None).outputs
+    port = first["port"].value
+    assert first["url"].value == f"tcp://db.example.com:{port}"
+
+    settings["host"] = "db2.example.com"
+    e2e_emulator.clear_log()
+    changed = stack.up(color="never", on_output=lambda _: None)
+    assert changed.summary.resource_changes.get("update") == 1
+    assert changed.outputs["url"].value == f"tcp://db2.example.com:{port}"
+    assert e2e_emulator.log() == []  # a new host touches nothing in the API
+
+    settings["host"] = None
+    left_out = stack.up(color="never", on_output=lambda _: None)
+    assert left_out.outputs["url"].value == f"tcp://cache.acme.example:{port}"  # the app's custom domain
+    assert e2e_emulator.writes() == []
+
+    settled = stack.preview(color="never", on_output=lambda _: None)
+    assert set(settled.change_summary) == {"same"}
