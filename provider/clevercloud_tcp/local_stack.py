@@ -10,27 +10,20 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from pulumi import automation as auto
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-INSTALL_SCRIPT = REPO_ROOT / "scripts" / "install-pulumi"
 PASSPHRASE = "local-stack-passphrase"
 
 
-def find_pulumi(install: bool = False) -> Path | None:
+def find_pulumi() -> Path | None:
     """The directory holding `pulumi` and the Python provider plugin, or None.
 
-    With `install`, runs `scripts/install-pulumi` (which may build the CLI); otherwise only looks at
-    PATH and at what that script cached before.
+    Looks on PATH, then at what `scripts/install-pulumi` cached; it never builds the CLI.
     """
-    if install:
-        done = subprocess.run(["bash", str(INSTALL_SCRIPT)], stdout=subprocess.PIPE, text=True, check=True)
-        return Path(done.stdout.strip().splitlines()[-1])
     on_path = shutil.which("pulumi")
     if on_path and shutil.which("pulumi-resource-pulumi-python"):
         return Path(on_path).parent

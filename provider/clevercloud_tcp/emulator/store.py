@@ -97,9 +97,6 @@ class Store:
         rows = self._db.execute("SELECT port FROM redirections WHERE namespace = ?", (namespace,))
         return {port for (port,) in rows}
 
-    def free_ports(self, namespace: str) -> int:
-        return len(self._pools[namespace])
-
     def list(self, app_id: str | None = None) -> list[Redirection]:
         with self._lock:
             if app_id is None:
