@@ -43,7 +43,8 @@ def test_declares_one_redirection_per_namespace_with_camel_case_inputs(engine: R
             assert inputs["appId"] == APP and "__provider" in inputs
             assert "app_id" not in inputs
 
-    return outputs["default_port"].apply(check)
+    # Once every output is known, both resources have been registered.
+    return pulumi.Output.all(*outputs.values()).apply(check)
 
 
 @pulumi.runtime.test
