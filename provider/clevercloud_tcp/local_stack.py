@@ -65,10 +65,8 @@ def local_stack(
     """A stack of an inline `program`, with plain `config` and encrypted `secrets` set on it."""
     (state_dir / "backend").mkdir(parents=True, exist_ok=True)
     (state_dir / "home").mkdir(parents=True, exist_ok=True)
-    # The engine child processes see these through the workspace; the automation API's own calls of
-    # the CLI need PATH and the backend too.
+    # The workspace hands these to every CLI call it makes, and so to the engine's child processes.
     variables = engine_env(cli_dir, state_dir, env)
-    os.environ.update({k: variables[k] for k in ("PULUMI_HOME", "PULUMI_SKIP_UPDATE_CHECK")})
     workspace = auto.LocalWorkspaceOptions(
         work_dir=str(state_dir),
         pulumi_home=variables["PULUMI_HOME"],
