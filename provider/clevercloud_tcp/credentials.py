@@ -152,8 +152,8 @@ def check_endpoint(endpoint: str, field: str = "clevercloud:endpoint") -> str:
 
 MISSING_CREDENTIALS = (
     "No Clever Cloud credentials found. Give them in one of three ways:\n"
-    "  1. stack config: `pulumi config set clevercloud:token …` and "
-    "`pulumi config set --secret clevercloud:secret …` (or `--secret clevercloud:apiToken …`);\n"
+    "  1. stack config: `pulumi config set --secret clevercloud:token …` and "
+    "`pulumi config set --secret clevercloud:secret …` (or `pulumi config set --secret clevercloud:apiToken …`);\n"
     "  2. environment: CLEVER_TOKEN and CLEVER_SECRET (or CLEVER_API_TOKEN);\n"
     "  3. `clever login`, whose profile is read from ~/.config/clever-cloud/clever-tools.json."
 )
