@@ -5,15 +5,21 @@ from __future__ import annotations
 import subprocess
 import sys
 import tempfile
+import threading
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import IO, Any
 
 import httpx
 
 from .fixture import DEFAULT_FIXTURE, Fixture
 
 WRITES = ("POST", "DELETE", "PUT", "PATCH")
+
+
+def _forward(stream: IO[str]) -> None:
+    for line in stream:
+        sys.stderr.write(line)
 
 
 class EmulatorProcess:
@@ -36,6 +42,7 @@ class EmulatorProcess:
         self.url = ""
         self.port = port
         self._control: httpx.Client | None = None
+        self._stderr = threading.Thread()  # replaced by the reader of a started emulator's stderr
 
     def start(self) -> EmulatorProcess:
         cmd = [sys.executable, "-m", "clevercloud_tcp.emulator", "--fixture", str(self._fixture_path)]
@@ -44,12 +51,23 @@ class EmulatorProcess:
             cmd += ["--state", str(self.state)]
         if self.seed is not None:
             cmd += ["--seed", str(self.seed)]
-        self._proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
-        assert self._proc.stdout is not None
-        line = self._proc.stdout.readline().strip()
+        # Its own session: a terminal's Ctrl-C reaches the caller only, which can still clean up through it.
+        proc = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+        )
+        assert proc.stdout is not None and proc.stderr is not None
+        line = proc.stdout.readline().strip()
         if not line.startswith("listening on "):
-            self._proc.kill()
-            raise RuntimeError(f"the emulator did not start: {line!r}")
+            proc.kill()
+            rest, errors = proc.communicate()  # waits for it and closes both pipes
+            said = [text.strip() for text in (line, *rest.splitlines(), *errors.splitlines()) if text.strip()]
+            # The last line of a traceback or usage message is the one that names the cause.
+            cause = said[-1] if said else f"it exited with status {proc.returncode}"
+            raise RuntimeError(f"the emulator did not start: {cause}")
+        self._proc = proc
+        # Start-up errors are read above; from now on its stderr goes where ours does, unblocked.
+        self._stderr = threading.Thread(target=_forward, args=(proc.stderr,), daemon=True)
+        self._stderr.start()
         self.url = line.removeprefix("listening on ")
         self.port = int(self.url.rsplit(":", 1)[1])
         self._control = httpx.Client(base_url=self.url, timeout=10)
@@ -66,6 +84,10 @@ class EmulatorProcess:
             except subprocess.TimeoutExpired:
                 self._proc.kill()
                 self._proc.wait()
+            self._stderr.join()
+            for pipe in (self._proc.stdout, self._proc.stderr):
+                if pipe is not None:
+                    pipe.close()
             self._proc = None
 
     def restart(self) -> None:
