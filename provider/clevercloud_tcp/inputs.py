@@ -15,10 +15,13 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from .errors import InputError
 
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
-APP_ID = re.compile(rf"^app_{UUID}$")
-OWNER_ID = re.compile(rf"^(orga|user)_{UUID}$")
-NAMESPACE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
-HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", re.I)
+# Used with fullmatch only: `$` would let a trailing newline through. ASCII: under IGNORECASE,
+# Unicode rules make [a-z] match the Kelvin sign and the long s.
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+APP_ID = re.compile(rf"app_{UUID}", re.ASCII)
+OWNER_ID = re.compile(rf"(?:orga|user)_{UUID}", re.ASCII)
+NAMESPACE = re.compile(_LABEL, re.ASCII)
+HOSTNAME = re.compile(rf"(?=.{{1,253}}\Z)(?:{_LABEL}\.)*{_LABEL}", re.ASCII | re.IGNORECASE)
 
 # camelCase property -> the snake_case name a Python user writes.
 PYTHON_NAMES = {
@@ -44,7 +47,7 @@ def _shown(value: object) -> str:
 
 
 def check_app_id(value: object) -> str:
-    if not isinstance(value, str) or not APP_ID.match(value):
+    if not isinstance(value, str) or not APP_ID.fullmatch(value):
         raise InputError(
             "app_id",
             f"expected an application id like app_<uuid> (`clever applications` or the console shows it), "
@@ -54,7 +57,7 @@ def check_app_id(value: object) -> str:
 
 
 def check_owner_id(value: object) -> str:
-    if not isinstance(value, str) or not OWNER_ID.match(value):
+    if not isinstance(value, str) or not OWNER_ID.fullmatch(value):
         raise InputError(
             "owner_id",
             f"expected an organisation id orga_<uuid> or a user id user_<uuid>, got {_shown(value)}; "
@@ -64,8 +67,9 @@ def check_owner_id(value: object) -> str:
 
 
 def check_namespace(value: object) -> str:
-    if not isinstance(value, str) or not NAMESPACE.match(value):
-        hint = f" (did you mean {value.strip().lower()!r}?)" if isinstance(value, str) and value.strip() else ""
+    if not isinstance(value, str) or not NAMESPACE.fullmatch(value):
+        guess = value.strip().lower() if isinstance(value, str) else ""
+        hint = f" (did you mean {guess!r}?)" if NAMESPACE.fullmatch(guess) else ""
         raise InputError(
             "namespace",
             f"expected a lower-case namespace name such as 'default' or 'cleverapps' (letters, digits and "
@@ -75,7 +79,7 @@ def check_namespace(value: object) -> str:
 
 
 def check_host(value: object) -> str:
-    if not isinstance(value, str) or not HOSTNAME.match(value):
+    if not isinstance(value, str) or not HOSTNAME.fullmatch(value):
         raise InputError(
             "host",
             f"expected a domain name such as db.example.com (no scheme, no port, no path), got {_shown(value)}; "

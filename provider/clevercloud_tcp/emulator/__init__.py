@@ -1,16 +1,32 @@
 """A local Clever Cloud API for TCP redirections: `python -m clevercloud_tcp.emulator`."""
 
-from .app import build_app
+from __future__ import annotations
+
+from typing import Any
+
 from .faults import FaultRule
-from .fixture import DEFAULT_FIXTURE, App, Fixture, NamespaceSpec, Owner, TokenPair, User, organisation_fixture
+from .fixture import (
+    DEFAULT_FIXTURE,
+    Answers,
+    App,
+    Fixture,
+    FixtureError,
+    NamespaceSpec,
+    Owner,
+    TokenPair,
+    User,
+    organisation_fixture,
+)
 from .process import EmulatorProcess
 
 __all__ = [
     "DEFAULT_FIXTURE",
+    "Answers",
     "App",
     "EmulatorProcess",
     "FaultRule",
     "Fixture",
+    "FixtureError",
     "NamespaceSpec",
     "Owner",
     "TokenPair",
@@ -18,3 +34,13 @@ __all__ = [
     "build_app",
     "organisation_fixture",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # build_app needs starlette, from the [emulator] extra: imported on first use, so that the rest of
+    # the package (and `python -m clevercloud_tcp.emulator` saying what to install) works without it.
+    if name == "build_app":
+        from .app import build_app
+
+        return build_app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

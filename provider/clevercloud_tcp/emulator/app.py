@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import json
+import re
 import threading
 import time
 from pathlib import Path
@@ -23,6 +25,14 @@ from .fixture import App, Fixture, Owner, User
 from .store import Duplicate, NoSuchRedirection, PoolExhausted, Store
 
 TCP_REDIRS = "/v2/organisations/{owner_id}/applications/{app_id}/tcpRedirs"
+_PORT = re.compile(r"[0-9]{1,5}")
+
+
+class JSONAnswer(JSONResponse):
+    """JSON in ASCII: a message may quote what the request sent, lone surrogates included."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, separators=(",", ":")).encode("ascii")
 
 
 class ApiRefusal(Exception):
@@ -37,8 +47,8 @@ class DroppedConnection(Exception):
     """Raised after the response has started, so that the server cuts the connection mid-answer."""
 
 
-def api_error(status: int, api_id: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"id": api_id, "message": message, "type": "error"}, status, headers=headers)
+def api_error(status: int, api_id: int, message: str, headers: dict[str, str] | None = None) -> JSONAnswer:
+    return JSONAnswer({"id": api_id, "message": message, "type": "error"}, status, headers=headers)
 
 
 class RequestLog:
@@ -72,6 +82,7 @@ class Emulator:
 
     def __init__(self, fixture: Fixture, store: Store) -> None:
         self.fixture = fixture
+        self.answers = fixture.answers
         self.store = store
         self.auth = Authenticator(fixture)
         self.owners = fixture.owners()
@@ -79,7 +90,9 @@ class Emulator:
 
     def user(self, request: Request) -> User:
         query = [(k, v) for k, v in request.query_params.multi_items()]
-        url = f"{request.url.scheme}://{request.url.netloc}{request.url.path}"
+        # The URL the client signed (HMAC), as the Host header names it; built by hand, since
+        # parsing `request.url` raises on a malformed Host header.
+        url = f"{request.url.scheme}://{request.headers.get('host', '')}{request.url.path}"
         user = self.auth.user_for(request.headers.get("authorization"), request.method, url, query)
         if user is None:
             raise ApiRefusal(401, 2001, "Invalid or missing credentials")
@@ -108,6 +121,12 @@ class Emulator:
     def namespace_names(self, owner_id: str) -> list[str]:
         return sorted(ns.name for ns in self.fixture.namespaces_of(owner_id))
 
+    def listing(self, items: list[dict[str, Any]]) -> Response:
+        """A list, or a 404 in place of an empty one when the fixture's answers say so."""
+        if not items and self.answers.empty_list == 404:
+            raise ApiRefusal(404, 4049, "Not Found")
+        return JSONAnswer(items)
+
     # Endpoints.
 
     async def summary(self, request: Request) -> Response:
@@ -118,15 +137,15 @@ class Emulator:
             return {"id": owner.id, "name": owner.name, "applications": apps, "addons": [], "consumers": []}
 
         orgs = [describe(self.owners[o]) for o in user.organisations]
-        return JSONResponse({"user": describe(user), "organisations": orgs})
+        return JSONAnswer({"user": describe(user), "organisations": orgs})
 
     async def namespaces(self, request: Request) -> Response:
         owner = self.owner(request)
-        return JSONResponse([{"namespace": name} for name in self.namespace_names(owner.id)])
+        return self.listing([{"namespace": name} for name in self.namespace_names(owner.id)])
 
     async def list_redirections(self, request: Request) -> Response:
         _, app = self.app(request)
-        return JSONResponse([{"namespace": r.namespace, "port": r.port} for r in self.store.list(app.id)])
+        return self.listing([{"namespace": r.namespace, "port": r.port} for r in self.store.list(app.id)])
 
     async def add_redirection(self, request: Request) -> Response:
         owner, app = self.app(request)
@@ -144,33 +163,38 @@ class Emulator:
             ) from None
         except PoolExhausted:
             raise ApiRefusal(400, 4042, f"No port available in namespace {body.namespace}") from None
-        return JSONResponse({"namespace": redirection.namespace, "port": redirection.port})
+        return JSONAnswer({"namespace": redirection.namespace, "port": redirection.port}, self.answers.post_status)
 
     async def remove_redirection(self, request: Request) -> Response:
         _, app = self.app(request)
         namespace = request.query_params.get("namespace")
         if not namespace:
             raise ApiRefusal(400, 4000, "The query parameter namespace is required")
+        given = request.path_params["port"]
         try:
-            port = int(request.path_params["port"])
-            self.store.remove(app.id, namespace, port)
-        except (ValueError, NoSuchRedirection):
+            # Only what can be a port reaches the store: SQLite refuses integers above 2**63.
+            if not _PORT.fullmatch(given):
+                raise NoSuchRedirection()
+            self.store.remove(app.id, namespace, int(given))
+        except NoSuchRedirection:
             raise ApiRefusal(
-                404, 4046,
-                f"TCP redirection not found: no port {request.path_params['port']} in namespace {namespace} "
-                "for this application",
+                404, 4046, f"TCP redirection not found: no port {given} in namespace {namespace} for this application"
             ) from None
-        return JSONResponse({"id": 200, "message": "The TCP redirection has been removed", "type": "success"})
+        if self.answers.delete_answer == "204":
+            return Response(status_code=204)
+        if self.answers.delete_answer == "empty-json":
+            return JSONAnswer({})
+        return JSONAnswer({"id": 200, "message": "The TCP redirection has been removed", "type": "success"})
 
     async def vhosts(self, request: Request) -> Response:
         _, app = self.app(request)
-        return JSONResponse([{"fqdn": fqdn} for fqdn in app.vhosts])
+        return JSONAnswer([{"fqdn": fqdn} for fqdn in app.vhosts])
 
     async def favourite_vhost(self, request: Request) -> Response:
         _, app = self.app(request)
         if app.favourite_vhost is None:
             raise ApiRefusal(404, 4021, "This application has no favourite domain")
-        return JSONResponse({"fqdn": app.favourite_vhost})
+        return JSONAnswer({"fqdn": app.favourite_vhost})
 
 
 class Control:
@@ -180,39 +204,41 @@ class Control:
         self.emulator, self.log, self.faults = emulator, log, faults
 
     async def get_log(self, request: Request) -> Response:
-        return JSONResponse(self.log.entries())
+        return JSONAnswer(self.log.entries())
 
     async def clear_log(self, request: Request) -> Response:
         self.log.clear()
-        return JSONResponse({})
+        return JSONAnswer({})
 
     async def counts(self, request: Request) -> Response:
-        return JSONResponse(self.log.counts())
+        return JSONAnswer(self.log.counts())
 
     async def redirections(self, request: Request) -> Response:
         rows = self.emulator.store.list()
-        return JSONResponse([{"owner_id": r.owner_id, "app_id": r.app_id, "namespace": r.namespace, "port": r.port} for r in rows])
+        return JSONAnswer([{"owner_id": r.owner_id, "app_id": r.app_id, "namespace": r.namespace, "port": r.port} for r in rows])
 
     async def get_faults(self, request: Request) -> Response:
-        return JSONResponse(self.faults.pending())
+        return JSONAnswer(self.faults.pending())
 
     async def add_fault(self, request: Request) -> Response:
         try:
             rule = FaultRule.model_validate_json(await request.body())
         except ValidationError as exc:
-            return JSONResponse({"message": str(exc)}, 400)
+            first = exc.errors()[0]
+            where = ".".join(str(part) for part in first["loc"]) or "body"
+            return api_error(400, 4000, f"fault rule: {where}: {first['msg']}")
         self.faults.add(rule)
-        return JSONResponse(rule.model_dump(), 201)
+        return JSONAnswer(rule.model_dump(), 201)
 
     async def clear_faults(self, request: Request) -> Response:
         self.faults.clear()
-        return JSONResponse({})
+        return JSONAnswer({})
 
     async def reset(self, request: Request) -> Response:
         self.emulator.store.clear()
         self.faults.clear()
         self.log.clear()
-        return JSONResponse({})
+        return JSONAnswer({})
 
 
 class Gate:

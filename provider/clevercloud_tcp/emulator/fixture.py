@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..credentials import CLEVER_TOOLS_CONSUMER_KEY, CLEVER_TOOLS_CONSUMER_SECRET
+from ..inputs import APP_ID
+
+
+class FixtureError(Exception):
+    """A fixture file that cannot be used; the message is one line naming the cause."""
 
 
 class FixtureModel(BaseModel):
@@ -18,6 +24,14 @@ class App(FixtureModel):
     name: str
     vhosts: list[str] = []
     favourite_vhost: str | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _app_id(cls, value: str) -> str:
+        # Clients (clever-tools, this provider) take anything else for an app *name*, never an id.
+        if not APP_ID.fullmatch(value):
+            raise ValueError(f"application id {value!r} is not of the form app_<uuid>")
+        return value
 
 
 class Owner(FixtureModel):
@@ -55,11 +69,31 @@ class NamespaceSpec(FixtureModel):
         return self
 
 
+EmptyList = Literal[200, 404]
+DeleteAnswer = Literal["message", "empty-json", "204"]
+PostStatus = Literal[200, 201]
+
+
+class Answers(FixtureModel):
+    """How the emulator answers where the real API's answer is not known for sure (all of them are success).
+
+    - `empty_list`: an empty `GET .../tcpRedirs` or `GET .../namespaces` answers `200 []`, or `404`
+      (what the official JS client is written to expect);
+    - `delete_answer`: `DELETE .../tcpRedirs/{port}` answers 200 with a message, 200 with `{}`, or 204 with no body;
+    - `post_status`: `POST .../tcpRedirs` answers 200 or 201 (with `{"namespace", "port"}` either way).
+    """
+
+    empty_list: EmptyList = 200
+    delete_answer: DeleteAnswer = "message"
+    post_status: PostStatus = 200
+
+
 class Fixture(FixtureModel):
     consumers: list[Consumer] = [Consumer(key=CLEVER_TOOLS_CONSUMER_KEY, secret=CLEVER_TOOLS_CONSUMER_SECRET)]
     users: list[User]
     organisations: list[Owner] = []
     namespaces: list[NamespaceSpec]
+    answers: Answers = Answers()
 
     @model_validator(mode="after")
     def _references(self) -> Fixture:
@@ -71,7 +105,19 @@ class Fixture(FixtureModel):
 
     @classmethod
     def load(cls, path: Path) -> Fixture:
-        return cls.model_validate_json(path.read_text())
+        """The fixture in `path`; a `FixtureError` saying in one line what is wrong with it."""
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise FixtureError(f"--fixture {path}: cannot read it ({getattr(exc, 'strerror', None) or exc})") from None
+        try:
+            return cls.model_validate_json(text)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(part) for part in first["loc"]) or "the top level"
+            more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+            message = first["msg"].removeprefix("Value error, ")
+            raise FixtureError(f"--fixture {path}: {where}: {message}{more}") from None
 
     def owners(self) -> dict[str, Owner]:
         return {o.id: o for o in [*self.users, *self.organisations]}

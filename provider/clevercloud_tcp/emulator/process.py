@@ -6,6 +6,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
@@ -31,8 +32,11 @@ class EmulatorProcess:
         state: Path | None = None,
         seed: int | None = None,
         port: int = 0,
+        options: Sequence[str] = (),
     ) -> None:
+        """`options`: more command-line options, e.g. `["--empty-list", "404"]`."""
         self.fixture = fixture
+        self.options = list(options)
         self.state = state
         self.seed = seed
         self._dir = tempfile.TemporaryDirectory(prefix="cc-emulator-")
@@ -51,6 +55,7 @@ class EmulatorProcess:
             cmd += ["--state", str(self.state)]
         if self.seed is not None:
             cmd += ["--seed", str(self.seed)]
+        cmd += self.options
         # Its own session: a terminal's Ctrl-C reaches the caller only, which can still clean up through it.
         proc = subprocess.Popen(
             cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
