@@ -1,8 +1,36 @@
-"""The Clever Cloud API calls that TCP redirections need, over a `Transport`."""
+"""The Clever Cloud API calls that TCP redirections need, over a `Transport`.
+
+What this client assumes of the API's answers
+---------------------------------------------
+No public document gives the error answers of these routes, so each row below is an assumption.
+Answers are read by route and status, never by the words of a message (those may change), and each
+row says what a wrong guess costs: at most one more read, never an orphan, a duplicate or a false
+"deleted".
+
+- Any route: 401 is bad credentials (not retried); 403 is an owner or app these credentials have no
+  right on; 429, 500, 502, 503, 504 and lost connections are transient (retried; POST only where a
+  repeat is safe, see `add_tcp_redirection`). An owner the API hides behind 404 instead of 403 is
+  reported as not found (next rows).
+- `GET .../tcpRedirs`, `GET .../namespaces`, `GET .../vhosts`: 200 with a list. A 404 is an empty
+  list when `GET /v2/summary` shows the owner (and the app among the owner's applications) to these
+  credentials, as the official JS client reads it; otherwise "owner not found" or "app not found".
+  Cost: one summary read per client, only after a 404.
+- `GET .../vhosts/favourite`: a 404 is "no favourite domain" when the owner and app exist (same check).
+- `POST .../tcpRedirs`: 200 or 201 with `{"namespace", "port"}`. 409 is "this app already has one in
+  that namespace"; 400 is "no port left in the namespace"; 404 is the owner or app (summary check) or
+  else the namespace. After an attempt whose answer was lost, any refusal is checked against the list
+  first: a redirection found there is that attempt's own. If a second add were refused otherwise than
+  409, create fails with the API's message; nothing is left behind or made twice.
+- `DELETE .../tcpRedirs/{port}?namespace=NS`: any 2xx, with any body or none (200 with a message or
+  `{}`, 204), is done; 404 is "already gone" (done too), whatever the message says.
+- `GET /v2/summary`: 200 listing every owner and application the credentials can see.
+"""
 
 from __future__ import annotations
 
+import threading
 from types import TracebackType
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -16,6 +44,12 @@ from .transport import RetryPolicy, Transport, is_transient
 _redirections = TypeAdapter(list[TcpRedirection])
 _namespaces = TypeAdapter(list[Namespace])
 _vhosts = TypeAdapter(list[Vhost])
+E = TypeVar("E", bound=errors.ApiError)
+
+
+def _as(kind: type[E], exc: errors.ApiError) -> E:
+    """`exc` re-classified: the API's status, id and message, and the operation, kept."""
+    return kind(exc.status, exc.api_message, exc.api_id, operation=exc.operation)
 
 
 def _app_path(owner_id: str, app_id: str) -> str:
@@ -37,6 +71,10 @@ class CleverCloudClient:
         self.transport = Transport(
             endpoint, credentials, timeout=timeout, retry=retry, http_transport=http_transport
         )
+        # (owner, None) and (owner, app) pairs the API has shown to exist: what tells a 404 meaning
+        # "empty" from one meaning "no such owner or app". Filled from one summary, on the first 404.
+        self._known: set[tuple[str, str | None]] = set()
+        self._known_lock = threading.Lock()
 
     @classmethod
     def from_settings(
@@ -74,14 +112,38 @@ class CleverCloudClient:
             )
         return owner
 
+    def _require_exists(self, exc: errors.NotFound, owner_id: str, app_id: str | None = None) -> None:
+        """Returns when the owner (and app) exist for these credentials; else raises what `exc` means.
+
+        `exc` is a 404 from a route under that owner (or app): when they exist, the 404 is about
+        the route's own subject (an empty list, no favourite, an unknown namespace).
+        """
+        with self._known_lock:
+            if (owner_id, app_id) in self._known:
+                return
+            summary = self.summary()
+            for owner in [summary.user, *summary.organisations]:
+                self._known.add((owner.id, None))
+                self._known.update((owner.id, app.id) for app in owner.applications)
+            if (owner_id, None) not in self._known:
+                raise _as(errors.OwnerNotFound, exc) from None
+            if (owner_id, app_id) not in self._known:
+                raise _as(errors.AppNotFound, exc) from None
+
+    def _get_list(self, path: str, operation: str, owner_id: str, app_id: str | None = None) -> Any:
+        try:
+            return self.transport.request("GET", path, operation=operation)
+        except errors.NotFound as exc:
+            self._require_exists(exc, owner_id, app_id)
+            return []  # the API's way of saying "none", as the official JS client reads it
+
     def list_namespaces(self, owner_id: str) -> list[Namespace]:
         path = f"/v2/organisations/{quote(owner_id, safe='')}/namespaces"
-        return _namespaces.validate_python(self.transport.request("GET", path, operation="list namespaces"))
+        return _namespaces.validate_python(self._get_list(path, "list namespaces", owner_id))
 
     def list_tcp_redirections(self, owner_id: str, app_id: str) -> list[TcpRedirection]:
-        body = self.transport.request(
-            "GET", f"{_app_path(owner_id, app_id)}/tcpRedirs", operation=f"list TCP redirections of {app_id}"
-        )
+        path = f"{_app_path(owner_id, app_id)}/tcpRedirs"
+        body = self._get_list(path, f"list TCP redirections of {app_id}", owner_id, app_id)
         return _redirections.validate_python(body)
 
     def find_tcp_redirection(self, owner_id: str, app_id: str, namespace: str) -> TcpRedirection | None:
@@ -90,7 +152,7 @@ class CleverCloudClient:
         )
 
     def list_vhosts(self, owner_id: str, app_id: str) -> list[Vhost]:
-        body = self.transport.request("GET", f"{_app_path(owner_id, app_id)}/vhosts", operation="list domains")
+        body = self._get_list(f"{_app_path(owner_id, app_id)}/vhosts", "list domains", owner_id, app_id)
         return _vhosts.validate_python(body)
 
     def favourite_vhost(self, owner_id: str, app_id: str) -> Vhost | None:
@@ -99,9 +161,8 @@ class CleverCloudClient:
                 "GET", f"{_app_path(owner_id, app_id)}/vhosts/favourite", operation="read favourite domain"
             )
         except errors.NotFound as exc:
-            if isinstance(exc, errors.AppNotFound) and exc.api_id != 4021:
-                raise
-            return None  # id 4021: no favourite domain set
+            self._require_exists(exc, owner_id, app_id)
+            return None  # the app has no favourite domain
         return Vhost.model_validate(body)
 
     # Writes.
@@ -123,15 +184,18 @@ class CleverCloudClient:
             nonlocal outcome_unknown
             try:
                 body = self.transport.send("POST", path, operation=operation, json={"namespace": namespace})
-            except errors.AlreadyExists:
-                if outcome_unknown:
-                    existing = self.find_tcp_redirection(owner_id, app_id, namespace)
-                    if existing is not None:
-                        return existing
-                raise
             except (errors.ConnectionLost, errors.ServerError):
                 outcome_unknown = True
                 raise
+            except errors.ApiError as exc:
+                if is_transient(exc):
+                    raise  # 429: surely not applied, and retried
+                if outcome_unknown:
+                    # Whatever the refusal says, an earlier try may have landed: the list decides.
+                    existing = self.find_tcp_redirection(owner_id, app_id, namespace)
+                    if existing is not None:
+                        return existing
+                raise self._add_refused(exc, owner_id, app_id) from None
             return TcpRedirection.model_validate(body)
 
         try:
@@ -149,10 +213,20 @@ class CleverCloudClient:
                 raise
             return existing
 
+    def _add_refused(self, exc: errors.ApiError, owner_id: str, app_id: str) -> errors.ApiError:
+        """What a refused POST of a redirection means (see the module's list of assumptions)."""
+        if isinstance(exc, errors.NotFound):
+            self._require_exists(exc, owner_id, app_id)
+            return _as(errors.NamespaceNotFound, exc)
+        if exc.status == 400:
+            return _as(errors.NoPortLeft, exc)
+        return exc
+
     def remove_tcp_redirection(self, owner_id: str, app_id: str, namespace: str, port: int) -> bool:
         """Removes the redirection; False when it was already gone (which counts as done).
 
-        A retry after a lost answer may find it gone: that is this call's own first try, so True.
+        Any 2xx is done, whatever its body; a 404 is "already gone", whatever its message. A retry after
+        a lost answer may find it gone: that is this call's own first try, so True.
         """
         operation = f"remove TCP redirection {namespace}:{port} of {app_id}"
         path = f"{_app_path(owner_id, app_id)}/tcpRedirs/{port}"
@@ -162,7 +236,7 @@ class CleverCloudClient:
             nonlocal outcome_unknown
             try:
                 self.transport.send("DELETE", path, operation=operation, params={"namespace": namespace})
-            except errors.RedirectionNotFound:
+            except errors.NotFound:
                 return outcome_unknown
             except (errors.ConnectionLost, errors.ServerError):
                 outcome_unknown = True

@@ -9,7 +9,6 @@ import email.utils
 import http.cookiejar
 import logging
 import random
-import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -53,26 +52,11 @@ def _retry_after(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
-def _not_found(body: ErrorBody, status: int, operation: str) -> errors.ApiError:
-    # The API's 404 ids are not all documented: the message decides, most specific subject first,
-    # by whole words (ids in messages, such as orga_happy…, must not match "app").
-    text = body.text.lower()
-    kind: type[errors.ApiError]
-    if re.search(r"\bredirections?\b", text):
-        kind = errors.RedirectionNotFound
-    elif re.search(r"\bnamespaces?\b", text):
-        kind = errors.NamespaceNotFound
-    elif body.ident in (4002, 4004, 4021) or re.search(r"\b(app|application|domain)s?\b", text):
-        kind = errors.AppNotFound
-    elif re.search(r"\b(organi[sz]ation|owner|user)s?\b", text):
-        kind = errors.OwnerNotFound
-    else:
-        kind = errors.NotFound
-    return kind(status, body.text, body.ident, operation=operation)
-
-
 def error_for(response: httpx.Response, operation: str) -> errors.CleverCloudError:
-    """The error that an error answer means, built from the status and the API's error body only."""
+    """The error that an error answer means, from its status alone; the API's id and message are kept.
+
+    What a 400 or a 404 means depends on the route: `client.py` decides (and lists what it assumes).
+    """
     status = response.status_code
     try:
         body = ErrorBody.model_validate(response.json())
@@ -89,7 +73,7 @@ def error_for(response: httpx.Response, operation: str) -> errors.CleverCloudErr
     if status == 403:
         return errors.Forbidden(status, body.text, body.ident, operation=operation)
     if status == 404:
-        return _not_found(body, status, operation)
+        return errors.NotFound(status, body.text, body.ident, operation=operation)
     if status == 409:
         return errors.AlreadyExists(status, body.text, body.ident, operation=operation)
     if status == 429:
@@ -102,8 +86,6 @@ def error_for(response: httpx.Response, operation: str) -> errors.CleverCloudErr
         )
     if status >= 500:
         return errors.ServerError(status, body.text, body.ident, operation=operation)
-    if re.search(r"no (free |available )?port", body.text, re.IGNORECASE):
-        return errors.NoPortLeft(status, body.text, body.ident, operation=operation)
     return errors.ApiError(status, body.text, body.ident, operation=operation)
 
 
