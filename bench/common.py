@@ -25,6 +25,10 @@ APP_NAMESPACE = uuid.UUID("6f1c0e3a-5b2d-4c8e-9a7f-1d2e3f4a5b6c")
 TWO_NAMESPACES = {"default": (5001, 5999), "cleverapps": (5001, 5999)}
 
 
+class CannotRun(RuntimeError):
+    """A benchmark lacks what it needs (a tool not installed): its row says so, without a traceback."""
+
+
 class Context:
     """What the benchmarks of one run share: a scratch directory, the tools found, the engine's environment."""
 
@@ -40,7 +44,7 @@ class Context:
     def stack(self, emu: EmulatorProcess, targets: list[tuple[str, str]]) -> Any:
         """A fresh stack on its own local backend whose program declares one redirection per target."""
         if self.cli_dir is None:
-            raise RuntimeError("no pulumi CLI found: run scripts/install-pulumi")
+            raise CannotRun("no pulumi CLI found: run scripts/install-pulumi, or scripts/bench which does")
         self._stacks += 1
         return local_stack(
             redirections_program(targets),

@@ -7,6 +7,7 @@ import platform
 import shutil
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from importlib.metadata import version
@@ -34,7 +35,10 @@ def find_clever() -> Path | None:
     """`$CLEVER_TOOLS_BIN`, else the pinned clever-tools that scripts/install-clever-tools provides."""
     given = os.environ.get("CLEVER_TOOLS_BIN")
     if given:
-        return Path(given)
+        if os.access(given, os.X_OK):
+            return Path(given)
+        print(f"CLEVER_TOOLS_BIN={given}: not an executable file; the clever-tools row is skipped", file=sys.stderr)
+        return None
     done = subprocess.run(["bash", str(INSTALL_CLEVER_TOOLS)], stdout=subprocess.PIPE, text=True, check=False)
     return Path(done.stdout.strip().splitlines()[-1]) if done.returncode == 0 else None
 

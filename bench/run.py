@@ -30,7 +30,7 @@ import provider_host
 import provisioning
 import scaling
 from clevercloud_tcp.local_stack import find_pulumi
-from common import Benchmark, Context
+from common import Benchmark, CannotRun, Context
 from machine import describe, find_clever, load
 from measure import Timeout, budget
 from table import BROKEN, Table, fmt_s
@@ -78,6 +78,8 @@ def run_one(bench: Benchmark[Any], label: str, ctx: Context, table: Table) -> No
             bench.run(ctx, bench.sizes(table.quick), rows)
     except Timeout as exc:
         rows.broke("TIMEOUT", "benchmark did not finish", str(exc))
+    except CannotRun as exc:
+        rows.broke("ERROR", "benchmark could not run", str(exc))
     except Exception as exc:  # noqa: BLE001 - one failed benchmark must not hide the others
         traceback.print_exc()
         rows.broke("ERROR", "benchmark failed", f"{type(exc).__name__}: {exc}"[:160])
