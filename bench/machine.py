@@ -13,7 +13,6 @@ import time
 from importlib.metadata import version
 from pathlib import Path
 
-import psutil
 from common import ORG_ID, app_id, bare_client, emulator, make_fixture
 from table import fmt_ms
 
@@ -63,6 +62,11 @@ def _cpu_model() -> str:
     return "?"
 
 
+def _memory() -> int:
+    """Physical memory in bytes."""
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
 def _clever_version(clever: Path | None, needed: bool) -> str:
     if clever is None:
         return "not found" if needed else "not needed"
@@ -75,7 +79,7 @@ def describe(cli_dir: Path | None, clever: Path | None, clever_needed: bool) -> 
     pulumi_version = _output([str(cli_dir / "pulumi"), "version"]) if cli_dir else "not found"
     node = _output(["node", "--version"]) if shutil.which("node") else "not found"
     return [
-        f"nproc: {os.cpu_count()}    memory: {psutil.virtual_memory().total / 2**30:.1f} GiB    CPU: {_cpu_model()}",
+        f"nproc: {os.cpu_count()}    memory: {_memory() / 2**30:.1f} GiB    CPU: {_cpu_model()}",
         (
             f"Python {platform.python_version()} ({platform.platform()})    pulumi CLI {pulumi_version}    "
             f"pulumi SDK {version('pulumi')}"

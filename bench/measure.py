@@ -11,7 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-import psutil
+try:
+    import psutil
+except ModuleNotFoundError:  # .venv made by scripts/demo: say how to get it rather than a traceback
+    raise SystemExit("bench/run.py needs psutil, from the `bench` extra: run scripts/bench, which installs it") from None
 
 T = TypeVar("T")
 
