@@ -45,7 +45,7 @@ class Case:
     config: dict[str, str] = field(default_factory=lambda: dict(GOOD))
     field: str | None = None  # the input a check failure must name
     writes: bool = False  # whether the API may have been written to (input and credential cases: never)
-    ok: bool = False  # the call must succeed (state tampering that the provider recovers from)
+    ok: bool = False  # the call must succeed (state tampering that counts as done)
     state_port: Any = None  # delete/update: the port the (tampered) state records
 
 
@@ -112,11 +112,15 @@ CASES = [
          config={**GOOD, "clevercloud-tcp:requestTimeout": "abc"}),
     Case("retry-attempts-zero", "create", {"appId": APP}, ("clevercloud-tcp:retryAttempts", "greater than or equal to 1"),
          config={**GOOD, "clevercloud-tcp:retryAttempts": "0"}),
-    # A damaged state: the port recorded for a redirection that does exist.
-    Case("delete-with-port-not-a-number", "delete", {"appId": APP}, (), state_port="abc", ok=True, writes=True),
-    Case("delete-with-port-out-of-range", "delete", {"appId": APP}, (), state_port=99999, ok=True, writes=True),
+    # A damaged state: the port recorded for a redirection that does exist. Delete removes only the
+    # port the state records, so an unreadable one is refused (nothing removed) and a stale one is
+    # already gone (the redirection now there is someone else's: it stays).
+    Case("delete-with-port-not-a-number", "delete", {"appId": APP}, ("port", "no valid port", "pulumi refresh"),
+         state_port="abc"),
+    Case("delete-with-port-out-of-range", "delete", {"appId": APP}, ("port", "no valid port", "pulumi refresh"),
+         state_port=99999),
+    Case("delete-with-no-port", "delete", {"appId": APP}, ("port", "no valid port", "pulumi refresh"), state_port=None),
     Case("delete-with-a-stale-port", "delete", {"appId": APP}, (), state_port=5000, ok=True, writes=True),
-    Case("delete-with-no-port", "delete", {"appId": APP}, (), state_port=None, ok=True, writes=True),
     Case("update-with-port-not-a-number", "update", {"appId": APP, "host": "db.example.com"},
          ("port", "no valid port", "pulumi refresh"), state_port="abc"),
     Case("update-with-port-out-of-range", "update", {"appId": APP, "host": "db.example.com"},
@@ -232,17 +236,19 @@ def test_bad_input(
             id_, outs = host.apply({"appId": APP})
             emulator.clear_log()
             tampered = _state_with_port(outs, case.state_port)
-            if case.call == "delete":
+            if case.call == "delete" and case.ok:
                 host.delete(id_, tampered)
+            elif case.call == "delete":
+                with pytest.raises(grpc.RpcError) as refused:
+                    host.delete(id_, tampered)
+                _assert_says(refused.value.details(), case.expect)
             else:
                 news = host.check(case.inputs).inputs
                 with pytest.raises(grpc.RpcError) as refused:
                     host.update(id_, tampered, news)
                 _assert_says(refused.value.details(), case.expect)
-    if case.ok:
-        assert _held(emulator) == [], "the real redirection must be gone whatever port the state recorded"
-    elif case.call == "update":
-        assert len(_held(emulator)) == 1  # the refused update touched nothing
+    if case.call in ("update", "delete"):
+        assert len(_held(emulator)) == 1  # a refused call, or a delete of a stale port, touched nothing
     else:
         assert _held(emulator) == []
     if not case.writes:

@@ -15,7 +15,7 @@ import pytest
 import pulumi_clevercloud_tcp as sdk
 from clevercloud_tcp.credentials import SETTING_NAMES
 from clevercloud_tcp.inputs import DEFAULT_NAMESPACE, INPUTS, OUTPUTS, PYTHON_NAMES, TcpRedirectionInputs
-from clevercloud_tcp.provider import OPTION_KEYS
+from clevercloud_tcp.config import OPTION_KEYS
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = json.loads((ROOT / "schema.json").read_text())

@@ -53,11 +53,14 @@ class ApiError(CleverCloudError):
         api_id: int | str | None = None,
         *,
         operation: str = "",
+        hint: str | None = None,
     ) -> None:
         self.status = status
         self.api_message = message
         self.api_id = api_id
         self.operation = operation
+        if hint is not None:  # a caller that knows the situation better than the class's general hint
+            self.hint = hint
         where = f"{operation}: " if operation else ""
         ident = f", id {api_id}" if api_id is not None else ""
         hint = f" {self.hint}" if self.hint else ""
@@ -119,6 +122,10 @@ class RateLimited(ApiError):
 
 class ServerError(ApiError):
     pass
+
+
+class LookupFailed(CleverCloudError):
+    """A look-up that a create or refresh needed before its write failed: nothing was written."""
 
 
 class RetriesExhausted(CleverCloudError):

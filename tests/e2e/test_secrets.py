@@ -38,7 +38,7 @@ from clevercloud_tcp.credentials import CredentialsAuth
 from clevercloud_tcp.emulator import EmulatorProcess, Fixture
 from clevercloud_tcp.emulator.fixture import App, NamespaceSpec, Owner, TokenPair, User
 from clevercloud_tcp.local_stack import engine_env
-from clevercloud_tcp.provider import Session
+from clevercloud_tcp.session import Session
 from pulumi_clevercloud_tcp import TcpRedirection
 
 from support import StackFactory

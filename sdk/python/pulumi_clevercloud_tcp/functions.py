@@ -6,14 +6,17 @@ credentials the provider uses (stack config, then environment, then the `clever 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Optional
 
 import pulumi
 import pulumi.runtime
-from clevercloud_tcp.client import CleverCloudClient
-from clevercloud_tcp.credentials import ALL_CONFIG_KEYS, resolve_settings
-from clevercloud_tcp.inputs import check_app_id, check_owner_id
+from clevercloud_tcp import functions as core
+from clevercloud_tcp.config import OPTION_KEYS
+from clevercloud_tcp.credentials import ALL_CONFIG_KEYS
+from clevercloud_tcp.session import Session
 
 
 @dataclass(frozen=True)
@@ -27,41 +30,52 @@ class GetNamespacesResult:
 @dataclass(frozen=True)
 class TcpRedirectionInfo:
     namespace: str
+    """The namespace serving the port."""
     port: int
+    """The public port."""
 
 
 @dataclass(frozen=True)
 class GetTcpRedirectionsResult:
     app_id: str
+    """The application."""
     owner_id: str
+    """Its owner, as given or found."""
     redirections: list[TcpRedirectionInfo]
     """The application's redirections, one per namespace, sorted by namespace."""
 
 
-def _client() -> tuple[CleverCloudClient, Optional[str]]:
-    config = {key: value for key in ALL_CONFIG_KEYS if (value := pulumi.runtime.get_config(key)) is not None}
-    settings = resolve_settings(config)
-    return CleverCloudClient.from_settings(settings), settings.organization
+@contextmanager
+def _session() -> Iterator[Session]:
+    """A session for one look-up: the program's process may change its environment between two."""
+    config = {key: value for key in (*ALL_CONFIG_KEYS, *OPTION_KEYS) if (value := pulumi.runtime.get_config(key)) is not None}
+    session = Session(config)
+    try:
+        yield session
+    finally:
+        session.close()
 
 
-def get_namespaces(owner_id: Optional[str] = None) -> GetNamespacesResult:
-    """The namespaces an owner can use; the owner defaults to `clevercloud:organization`, else the user."""
-    client, organization = _client()
-    with client:
-        owner = check_owner_id(owner_id) if owner_id else organization or client.summary().user.id
-        names = sorted(ns.namespace for ns in client.list_namespaces(owner))
-    return GetNamespacesResult(owner_id=owner, namespaces=names)
+def get_namespaces(owner_id: Optional[str] = None, app_id: Optional[str] = None) -> GetNamespacesResult:
+    """The namespaces an owner can use.
+
+    The owner is `owner_id`; else the owner of `app_id` (found as `TcpRedirection` finds it: give it for
+    an application that lives in an organisation); else `clevercloud:organization`; else the user of the
+    credentials.
+    """
+    with _session() as session:
+        found = core.get_namespaces(session, owner_id, app_id)
+    return GetNamespacesResult(owner_id=found["ownerId"], namespaces=found["namespaces"])
 
 
 def get_tcp_redirections(app_id: str, owner_id: Optional[str] = None) -> GetTcpRedirectionsResult:
-    """An application's TCP redirections as the API holds them now."""
-    check_app_id(app_id)
-    client, organization = _client()
-    with client:
-        owner = check_owner_id(owner_id) if owner_id else organization or client.find_owner(app_id)
-        found = sorted(client.list_tcp_redirections(owner, app_id), key=lambda r: r.namespace)
+    """An application's TCP redirections as the API holds them now, one per namespace, sorted by namespace."""
+    with _session() as session:
+        found = core.get_tcp_redirections(session, app_id, owner_id)
     return GetTcpRedirectionsResult(
-        app_id=app_id, owner_id=owner, redirections=[TcpRedirectionInfo(r.namespace, r.port) for r in found]
+        app_id=found["appId"],
+        owner_id=found["ownerId"],
+        redirections=[TcpRedirectionInfo(r["namespace"], r["port"]) for r in found["redirections"]],
     )
 
 
