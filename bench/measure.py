@@ -14,7 +14,7 @@ from typing import TypeVar
 try:
     import psutil
 except ModuleNotFoundError:  # .venv made by scripts/demo: say how to get it rather than a traceback
-    raise SystemExit("bench/run.py needs psutil, from the `bench` extra: run scripts/bench, which installs it") from None
+    raise SystemExit("bench/run.py needs psutil (the `bench` extra): run scripts/bench, which installs it") from None
 
 T = TypeVar("T")
 

@@ -43,6 +43,7 @@ BENCHMARKS: list[Benchmark[Any]] = [
     scaling.BENCHMARK,
     allocation.BENCHMARK,
 ]
+QUICK_NOTE = "* quick mode: sizes too small for the targets; PASS/MISS there is indicative only"
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
 
@@ -112,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
             table.render(),
             "",
             table.verdict(),
-            *(["* quick mode: sizes too small for the targets; PASS/MISS there is indicative only"] if args.quick else []),
+            *([QUICK_NOTE] if args.quick else []),
         ]
     )
     print()
