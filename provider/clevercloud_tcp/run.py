@@ -1,0 +1,221 @@
+"""Runs a Pulumi program in Python with the real engine on this machine, with no Pulumi account and
+no language host: `python -m clevercloud_tcp.run PROGRAM {up,preview,refresh,destroy}`.
+
+PROGRAM is a Python file, or a folder with `__main__.py` (a Pulumi project folder); it runs as an
+Automation API inline program, as `pulumi up` would run it, with the project name of its `Pulumi.yaml`.
+The stack lives in a local file backend (`--backend-dir`, `.pulumi-local` by default) with a passphrase
+secrets provider. `--emulator` runs it against a local Clever Cloud API emulator instead of the real one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import runpy
+import shlex
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+import yaml
+from pulumi import automation as auto
+
+from .local_stack import PASSPHRASE, engine_env, find_pulumi, local_stack
+
+OPERATIONS = ("up", "preview", "refresh", "destroy")
+NO_PULUMI = (
+    "no `pulumi` CLI with the `pulumi-resource-pulumi-python` plugin script beside it or on PATH: "
+    "run scripts/install-pulumi from a checkout of pulumi-clevercloud-tcp (it builds or finds the CLI "
+    "and writes the script), or install the CLI (https://www.pulumi.com/docs/iac/download-install/) and put both on PATH"
+)
+# Pulumi's advice after a destroy, wrong for a backend the caller is about to delete.
+STACK_RM_HINT = re.compile(r"history and configuration associated with the stack|run `pulumi stack rm ")
+
+
+class UsageError(Exception):
+    """A bad option or PROGRAM: one line for the user."""
+
+
+def echo(line: str) -> None:
+    """Prints one line of the engine's output as it comes."""
+    print(line, end="" if line.endswith("\n") else "\n", flush=True)
+
+
+def echo_without_stack_rm_hint(line: str) -> None:
+    if not STACK_RM_HINT.search(line):
+        echo(line)
+
+
+def shell_lines(
+    cli_dir: Path, state_dir: Path, stack: str, passphrase: str | None, command: str = "stack output"
+) -> list[str]:
+    """Commands that reach the stack from another shell; `passphrase` None: the caller's own is used."""
+    env = engine_env(cli_dir, state_dir)
+    names = ["PULUMI_HOME", "PULUMI_BACKEND_URL", "PULUMI_SKIP_UPDATE_CHECK"]
+    exports = [f"PATH={shlex.quote(str(cli_dir))}:$PATH"] + [f"{name}={shlex.quote(env[name])}" for name in names]
+    if passphrase is not None:
+        exports.append(f"PULUMI_CONFIG_PASSPHRASE={shlex.quote(passphrase)}")
+    return [
+        "export " + " ".join(exports),
+        f"pulumi --cwd {shlex.quote(str(state_dir))} {command} -s {shlex.quote(stack)}",
+    ]
+
+
+def _pair(text: str, *, secret: bool = False) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        shown = "(value not shown)" if secret else repr(text)
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {shown}")
+    return key, value
+
+
+def _secret_pair(text: str) -> tuple[str, str]:
+    return _pair(text, secret=True)
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m clevercloud_tcp.run", description=__doc__)
+    parser.add_argument("program", type=Path, metavar="PROGRAM", help="a Python file, or a folder with __main__.py")
+    parser.add_argument("operation", choices=OPERATIONS)
+    parser.add_argument("--stack", "-s", default="dev", help="stack name (default: dev)")
+    parser.add_argument("--project", help="project name (default: `name` of PROGRAM's Pulumi.yaml, else its name)")
+    parser.add_argument(
+        "--backend-dir",
+        type=Path,
+        default=Path(".pulumi-local"),
+        help="folder of the local backend, PULUMI_HOME and the emulator's state (default: ./.pulumi-local)",
+    )
+    parser.add_argument(
+        "--config", "-c", type=_pair, action="append", default=[], metavar="KEY=VALUE", help="plain stack config"
+    )
+    parser.add_argument(
+        "--secret", type=_secret_pair, action="append", default=[], metavar="KEY=VALUE", help="encrypted stack config"
+    )
+    parser.add_argument(
+        "--emulator",
+        action="store_true",
+        help="start a local API emulator with the built-in fixture for this run and point the stack at it",
+    )
+    return parser.parse_args(argv)
+
+
+def load_program(path: Path) -> tuple[Callable[[], None], Path]:
+    """The inline program running PROGRAM as `__main__`, and the folder it runs in."""
+    entry = path / "__main__.py" if path.is_dir() else path
+    if not entry.is_file() or entry.suffix != ".py":
+        raise UsageError(f"PROGRAM: {path} is neither a Python file nor a folder with __main__.py")
+    folder = entry.parent.resolve()
+
+    def program() -> None:
+        if str(folder) not in sys.path:  # its own modules import as they do under `pulumi up`
+            sys.path.insert(0, str(folder))
+        runpy.run_path(str(entry.resolve()), run_name="__main__")
+
+    return program, folder
+
+
+def project_name(program: Path, folder: Path) -> str:
+    settings = folder / "Pulumi.yaml"
+    if settings.is_file():
+        try:
+            name = (yaml.safe_load(settings.read_text()) or {}).get("name")
+        except (yaml.YAMLError, AttributeError) as err:
+            raise UsageError(f"{settings}: not a Pulumi.yaml with a `name` ({err}); give --project") from None
+        if isinstance(name, str) and name:
+            return name
+    stem = program.resolve().stem if program.is_file() else folder.name
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", stem).strip("-") or "program"
+
+
+@contextmanager
+def _emulator(state_dir: Path, wanted: bool) -> Iterator[tuple[dict[str, str], dict[str, str]]]:
+    """Config and secrets that point the stack at a fresh emulator, or nothing."""
+    if not wanted:
+        yield {}, {}
+        return
+    from .emulator import DEFAULT_FIXTURE, EmulatorProcess  # only needed here
+
+    state, port_file = state_dir / "emulator.sqlite", state_dir / "emulator.port"
+    state_dir.mkdir(parents=True, exist_ok=True)
+    # The same port every time: destroy and refresh use the endpoint recorded by the last `up`.
+    port = int(port_file.read_text()) if port_file.is_file() else 0
+    with ExitStack() as running:
+        try:
+            emulator = running.enter_context(EmulatorProcess(state=state, port=port))
+        except RuntimeError as err:
+            kept = f" (port {port} is kept in {port_file} for this stack: free it, or delete that file)" if port else ""
+            raise UsageError(f"--emulator: {err}{kept}") from None
+        port_file.write_text(str(emulator.port))
+        print(f"=== Clever Cloud API emulator on {emulator.url} (its state: {state})")
+        for owner in [*DEFAULT_FIXTURE.users, *DEFAULT_FIXTURE.organisations]:
+            for app in owner.applications:
+                print(f"  app {app.id}  {app.name}  (owner {owner.id})")
+        pair = DEFAULT_FIXTURE.users[0].oauth[0]
+        yield {"clevercloud:endpoint": emulator.url}, {"clevercloud:token": pair.token, "clevercloud:secret": pair.secret}
+
+
+def _first_error(err: auto.CommandError) -> str:
+    lines = [line.strip() for line in str(err).splitlines()]
+    said = [line.removeprefix("error:").strip() for line in lines if line.startswith("error:")]
+    return said[0] if said else "the pulumi CLI failed; its output is above"
+
+
+def run(args: argparse.Namespace) -> None:
+    program, folder = load_program(args.program)
+    project = args.project or project_name(args.program, folder)
+    cli_dir = find_pulumi()
+    if cli_dir is None:
+        raise UsageError(NO_PULUMI)
+    state_dir = args.backend_dir.resolve()
+    own_passphrase = os.environ.get("PULUMI_CONFIG_PASSPHRASE")
+    passphrase = own_passphrase or PASSPHRASE
+    print(f"=== stack {args.stack} of project {project}, backend folder {state_dir}")
+    default = f"{PASSPHRASE} (the default; set PULUMI_CONFIG_PASSPHRASE for another)"
+    print(f"  passphrase: {'PULUMI_CONFIG_PASSPHRASE, as set' if own_passphrase else default}")
+    with _emulator(state_dir, args.emulator) as (emulator_config, emulator_secrets):
+        os.chdir(folder)  # programs read their files relative to their folder, as under `pulumi up`
+        stack = local_stack(
+            program,
+            cli_dir=cli_dir,
+            state_dir=state_dir,
+            project=project,
+            stack=args.stack,
+            config={**emulator_config, **dict(args.config)},
+            secrets={**emulator_secrets, **dict(args.secret)},
+            env={"PULUMI_CONFIG_PASSPHRASE": passphrase},
+        )
+        operation = getattr(stack, args.operation)
+        try:
+            # Pulumi's own `pulumi stack rm` advice lacks the backend: the lines printed below have it.
+            show = echo_without_stack_rm_hint if args.operation == "destroy" else echo
+            operation(on_output=show, on_error=show)
+        except auto.CommandError as err:
+            raise UsageError(f"pulumi {args.operation} failed: {_first_error(err)}") from None
+        if args.operation == "up" and args.emulator:
+            kept = state_dir / "emulator.sqlite"
+            print(f"The emulator stops now; what it holds stays in {kept} (its --state), so a later")
+            print(f"`python -m clevercloud_tcp.run {args.program} destroy --emulator` with the same --backend-dir")
+            print("deletes these redirections.")
+    destroyed = args.operation == "destroy"
+    print("=== to forget the stack's history and config too:" if destroyed else "=== to reach the stack from a shell:")
+    shown = None if own_passphrase else passphrase
+    for line in shell_lines(cli_dir, state_dir, args.stack, shown, "stack rm" if destroyed else "stack output"):
+        print(f"  {line}")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = parse_args(argv)
+    try:
+        run(args)
+    except UsageError as err:
+        sys.exit(f"clevercloud_tcp.run: {err}")
+    except auto.CommandError as err:  # a config or stack command before the operation
+        sys.exit(f"clevercloud_tcp.run: {_first_error(err)}")
+    except KeyboardInterrupt:
+        sys.exit("clevercloud_tcp.run: interrupted")
+
+
+if __name__ == "__main__":
+    main()
