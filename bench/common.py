@@ -11,7 +11,7 @@ from typing import Any, Generic, TypeVar
 
 from clevercloud_tcp import CleverCloudClient, OAuthCredentials
 from clevercloud_tcp.emulator import App, EmulatorProcess, Fixture, NamespaceSpec, organisation_fixture
-from clevercloud_tcp.local_stack import local_stack
+from clevercloud_tcp.local_stack import find_pulumi, local_stack
 from pulumi_clevercloud_tcp import TcpRedirection
 from measure import Lap, lap
 from pydantic import SecretStr
@@ -30,14 +30,15 @@ class CannotRun(RuntimeError):
 
 
 class Context:
-    """What the benchmarks of one run share: a scratch directory, the tools found, the engine's environment."""
+    """What the benchmarks of one run share: a scratch directory, the tools found, the engine's environment.
 
-    def __init__(
-        self, workdir: Path, cli_dir: Path | None, clever: Path | None, engine_env: dict[str, str] | None = None
-    ) -> None:
+    The `pulumi` CLI is found on PATH or in scripts/install-pulumi's cache; this never builds it.
+    """
+
+    def __init__(self, workdir: Path, clever: Path | None, engine_env: dict[str, str] | None = None) -> None:
         self.workdir = workdir
         self.engine_env = engine_env or {}
-        self.cli_dir = cli_dir
+        self.cli_dir = find_pulumi()
         self.clever = clever
         self._stacks = 0
 

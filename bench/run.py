@@ -29,7 +29,6 @@ import api_calls
 import provider_host
 import provisioning
 import scaling
-from clevercloud_tcp.local_stack import find_pulumi
 from common import Benchmark, CannotRun, Context
 from machine import describe, find_clever, load
 from measure import Timeout, budget
@@ -96,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="clevercloud-tcp-bench-") as tmp:
         engine_env = dict(item.split("=", 1) for item in args.engine_env)
-        ctx = Context(Path(tmp), find_pulumi(), find_clever() if clever_needed else None, engine_env)
+        ctx = Context(Path(tmp), find_clever() if clever_needed else None, engine_env)
         description = describe(ctx.cli_dir, ctx.clever, clever_needed)
         if engine_env:
             description.append(f"engine environment: {' '.join(args.engine_env)}")
