@@ -38,7 +38,7 @@ from clevercloud_tcp import (
     resolve_settings,
 )
 from clevercloud_tcp.credentials import API_TOKEN_ENDPOINT, DEFAULT_ENDPOINT
-from clevercloud_tcp.emulator import App, EmulatorProcess, Fixture, NamespaceSpec, Owner, TokenPair, User
+from clevercloud_tcp.emulator import Answers, App, EmulatorProcess, Fixture, NamespaceSpec, Owner, TokenPair, User
 from clevercloud_tcp.emulator.fixture import OTHER_ORG_ID
 
 from support import APP, FAST_RETRIES, OWNER, SECRET, TOKEN, oauth
@@ -636,3 +636,97 @@ def test_settings_build_a_working_client(emulator: EmulatorProcess) -> None:
         assert client.find_owner(APP) == OWNER
         namespaces = {ns.namespace for ns in client.list_namespaces(OWNER)}
     assert namespaces == {"default", "cleverapps", "acme-dedicated"}
+
+
+# The lifecycle against each way the real API may answer (see `Answers` in the emulator's fixture):
+# an empty list as 200 [] or as 404, DELETE as 200 with a message, 200 {} or 204, POST as 200 or 201.
+
+VARIANTS = {
+    "as documented": [],
+    "404 for empty": ["--empty-list", "404"],
+    "404 for empty, DELETE 204, POST 201": ["--empty-list", "404", "--delete-answer", "204", "--post-status", "201"],
+    "404 for empty, DELETE {}": ["--empty-list", "404", "--delete-answer", "empty-json"],
+    "DELETE {}, POST 201": ["--delete-answer", "empty-json", "--post-status", "201"],
+}
+
+
+@pytest.fixture(scope="module", params=list(VARIANTS.values()), ids=list(VARIANTS))
+def variant_process(request: pytest.FixtureRequest) -> Iterator[EmulatorProcess]:
+    with EmulatorProcess(options=request.param) as emu:
+        yield emu
+
+
+@pytest.fixture
+def variant(variant_process: EmulatorProcess) -> EmulatorProcess:
+    variant_process.reset()
+    return variant_process
+
+
+@pytest.fixture
+def variant_client(variant: EmulatorProcess) -> Iterator[CleverCloudClient]:
+    with CleverCloudClient(variant.url, oauth(), timeout=2.0, retry=FAST_RETRIES) as c:
+        yield c
+
+
+def _statuses(emulator: EmulatorProcess, method: str, route_end: str) -> set[int]:
+    return {e["status"] for e in emulator.log() if e["method"] == method and e["route"].endswith(route_end)}
+
+
+def test_lifecycle_in_every_answer_variant(variant: EmulatorProcess, variant_client: CleverCloudClient) -> None:
+    options = variant.options
+    assert variant_client.list_tcp_redirections(OWNER, APP) == []
+    assert variant_client.find_tcp_redirection(OWNER, APP, "default") is None
+    added = variant_client.add_tcp_redirection(OWNER, APP, "default")
+    assert [(r.namespace, r.port) for r in variant_client.list_tcp_redirections(OWNER, APP)] == [("default", added.port)]
+    with pytest.raises(AlreadyExists):
+        variant_client.add_tcp_redirection(OWNER, APP, "default")
+    assert variant_client.remove_tcp_redirection(OWNER, APP, "default", added.port) is True
+    assert variant_client.remove_tcp_redirection(OWNER, APP, "default", added.port) is False
+    assert variant_client.list_tcp_redirections(OWNER, APP) == []
+    assert variant.redirections() == []
+
+    # The emulator did answer the variant's way, and telling "empty" from "no such app" cost one
+    # summary read for the whole client, not one per list.
+    assert _statuses(variant, "GET", "/tcpRedirs") == ({200, 404} if "404" in options else {200})
+    assert _statuses(variant, "POST", "/tcpRedirs") == {201 if "201" in options else 200, 409}
+    assert _statuses(variant, "DELETE", "/{port}") == {204 if "204" in options else 200, 404}
+    assert variant.counts().get("GET /v2/summary", 0) == (1 if "404" in options else 0)
+
+
+def test_not_found_stays_an_error_in_every_answer_variant(
+    variant: EmulatorProcess, variant_client: CleverCloudClient
+) -> None:
+    with pytest.raises(AppNotFound):
+        variant_client.list_tcp_redirections(OWNER, UNKNOWN_APP)
+    with pytest.raises(AppNotFound):
+        variant_client.find_tcp_redirection(OWNER, OTHER_ORG_APP, "default")
+    with pytest.raises(OwnerNotFound):
+        variant_client.list_tcp_redirections(UNKNOWN_OWNER, APP)
+    with pytest.raises(OwnerNotFound):
+        variant_client.list_namespaces(UNKNOWN_OWNER)
+    with pytest.raises(NamespaceNotFound):
+        variant_client.add_tcp_redirection(OWNER, APP, "no-such-namespace")
+    with pytest.raises(AppNotFound):
+        variant_client.add_tcp_redirection(OWNER, UNKNOWN_APP, "default")
+    assert variant.redirections() == []
+
+
+def test_lost_answers_in_every_answer_variant(variant: EmulatorProcess, variant_client: CleverCloudClient) -> None:
+    variant.inject(method="POST", path=TCP_REDIRS, drop="after")
+    added = variant_client.add_tcp_redirection(OWNER, APP, "default")
+    assert [(r["app_id"], r["port"]) for r in variant.redirections()] == [(APP, added.port)]
+    variant.inject(method="DELETE", path=f"{TCP_REDIRS}/*", drop="after")
+    assert variant_client.remove_tcp_redirection(OWNER, APP, "default", added.port) is True
+    assert variant.redirections() == []
+    assert variant_client.find_tcp_redirection(OWNER, APP, "default") is None
+
+
+def test_an_owner_without_namespaces_lists_none_when_the_api_answers_404() -> None:
+    # From the fixture's `answers`, not the command line: both ways set the emulator.
+    only_theirs = NamespaceSpec(name="theirs", owners=[S_FOREIGN_ORG])
+    fixture = SECRET_FIXTURE.model_copy(update={"namespaces": [only_theirs], "answers": Answers(empty_list=404)})
+    with EmulatorProcess(fixture) as emu, CleverCloudClient(emu.url, s_oauth(), retry=FAST_RETRIES) as client:
+        assert client.list_namespaces(S_ORG) == []
+        assert _statuses(emu, "GET", "/namespaces") == {404}
+        with pytest.raises(OwnerNotFound):
+            client.list_namespaces(UNKNOWN_OWNER)
