@@ -12,8 +12,8 @@ from typing import Any, Generic, TypeVar
 from clevercloud_tcp import CleverCloudClient, OAuthCredentials
 from clevercloud_tcp.emulator import App, EmulatorProcess, Fixture, NamespaceSpec, organisation_fixture
 from clevercloud_tcp.local_stack import find_pulumi, local_stack
-from pulumi_clevercloud_tcp import TcpRedirection
 from measure import Lap, lap
+from pulumi_clevercloud_tcp import TcpRedirection
 from pydantic import SecretStr
 from table import Section
 
