@@ -1,0 +1,264 @@
+"""The SDKs in sdk/{nodejs,go,python-native}: what scripts/gen-sdks makes of schema.json, and usable.
+
+They are checked in, as Pulumi providers do. These tests catch a schema changed without regenerating,
+a hand edit of generated code, and an SDK that its language's compiler refuses, including a program
+that uses it as the docs say.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SDKS = ("nodejs", "go", "python-native")
+SCHEMA = json.loads((ROOT / "schema.json").read_text())
+VERSION = SCHEMA["version"]
+GO_MODULE = "github.com/pulumi-clevercloud-tcp/pulumi-clevercloud-tcp/sdk/go"
+APP = "app_1e5a7b5f-4d3c-4f2a-8b9c-8d7e6f5a4b3c"
+# The Go toolchain as scripts/gen-sdks runs it: no toolchain download, go.mod and go.sum as committed.
+GO_ENV = {**os.environ, "GOTOOLCHAIN": "local", "GOFLAGS": "-mod=readonly"}
+
+
+def require_tool(name: str, why: str) -> None:
+    """Skips when `name` is missing, or fails when CLEVERCLOUD_TCP_REQUIRE_ALL says nothing may be skipped."""
+    if shutil.which(name) is None:
+        reason = f"no `{name}` on PATH: {why}"
+        if os.environ.get("CLEVERCLOUD_TCP_REQUIRE_ALL"):
+            pytest.fail(reason + "; CLEVERCLOUD_TCP_REQUIRE_ALL is set, so this is a failure")
+        pytest.skip(reason)
+
+
+def run(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+
+
+def succeed(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> str:
+    done = run(args, cwd, env)
+    assert done.returncode == 0, f"{' '.join(args)} failed in {cwd}:\n{done.stdout}{done.stderr}"
+    return done.stdout
+
+
+def checked_in_files() -> dict[str, bytes]:
+    """The SDKs' files in the working tree that git would keep (build output it ignores left out)."""
+    listed = succeed(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z", "--", *(f"sdk/{s}" for s in SDKS)],
+        ROOT,
+    )
+    paths = {p for p in listed.split("\0") if p}
+    return {p.removeprefix("sdk/"): (ROOT / p).read_bytes() for p in sorted(paths) if (ROOT / p).is_file()}
+
+
+def generated_files(sdk_dir: Path) -> dict[str, bytes]:
+    return {
+        path.relative_to(sdk_dir).as_posix(): path.read_bytes()
+        for name in SDKS
+        for path in sorted((sdk_dir / name).rglob("*"))
+        if path.is_file()
+    }
+
+
+def drift(generated: dict[str, bytes], checked_in: dict[str, bytes]) -> list[str]:
+    return sorted(
+        [f"sdk/{p}: not generated" for p in checked_in.keys() - generated.keys()]
+        + [f"sdk/{p}: generated but not checked in" for p in generated.keys() - checked_in.keys()]
+        + [f"sdk/{p}: differs" for p in generated.keys() & checked_in.keys() if generated[p] != checked_in[p]]
+    )
+
+
+@pytest.fixture(scope="module")
+def regenerated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    require_tool("go", "scripts/gen-sdks runs Pulumi's code generators, a Go program")
+    out = tmp_path_factory.mktemp("gen-sdks")
+    succeed([str(ROOT / "scripts" / "gen-sdks"), str(out)], ROOT)
+    return generated_files(out / "sdk")
+
+
+def test_checked_in_sdks_are_what_the_generator_writes(regenerated: dict[str, bytes]) -> None:
+    problems = drift(regenerated, checked_in_files())
+    assert not problems, (
+        "sdk/ is not what scripts/gen-sdks makes of schema.json: run scripts/gen-sdks and commit sdk/ "
+        "(never edit generated files by hand):\n" + "\n".join(problems[:30])
+    )
+
+
+def test_drift_names_each_changed_file(regenerated: dict[str, bytes]) -> None:
+    """The comparison above can fail: a hand edit and a stray file are both reported."""
+    tampered = {**regenerated, "nodejs/extra.ts": b"export {};\n"}
+    tampered["go/go.mod"] = regenerated["go/go.mod"].replace(b"v3.259.0", b"v3.258.0")
+
+    assert drift(regenerated, tampered) == ["sdk/go/go.mod: differs", "sdk/nodejs/extra.ts: not generated"]
+
+
+def test_sdks_carry_the_package_names_and_versions() -> None:
+    package = json.loads((ROOT / "sdk/nodejs/package.json").read_text())
+    assert (package["name"], package["version"]) == ("pulumi-clevercloud-tcp", VERSION)
+    assert package["pulumi"] == {"resource": True, "name": "clevercloud-tcp", "version": VERSION}
+
+    go_mod = (ROOT / "sdk/go/go.mod").read_text()
+    assert f"module {GO_MODULE}\n" in go_mod
+    assert "github.com/pulumi/pulumi/sdk/v3 v3.259.0" in go_mod
+
+    pyproject = (ROOT / "sdk/python-native/pyproject.toml").read_text()
+    assert 'name = "pulumi_clevercloud_tcp_native"' in pyproject
+    assert f'version = "{VERSION}"' in pyproject
+
+
+# --- TypeScript -------------------------------------------------------------------------------
+
+GOOD_TS = f"""
+import * as clevercloudtcp from "pulumi-clevercloud-tcp";
+
+const redis = new clevercloudtcp.TcpRedirection("redis-tcp", {{ appId: "{APP}", namespace: "cleverapps" }});
+export const url: clevercloudtcp.TcpRedirection["url"] = redis.url;
+export const port = redis.port.apply((p: number) => p + 0);
+export const namespaces = clevercloudtcp.getNamespacesOutput({{ appId: "{APP}" }}).namespaces;
+"""
+
+
+@pytest.fixture(scope="module")
+def compiled_nodejs_sdk(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """sdk/nodejs built with tsc into a scratch folder, laid out as the npm package would install."""
+    for tool in ("node", "npm"):
+        require_tool(tool, "the TypeScript SDK is compiled with tsc from npm")
+    deps = Path(succeed([str(ROOT / "scripts" / "install-node-sdk-deps")], ROOT).strip()) / "node_modules"
+    work = tmp_path_factory.mktemp("nodejs-sdk")
+    sdk = work / "sdk"
+    shutil.copytree(ROOT / "sdk/nodejs", sdk, ignore=shutil.ignore_patterns("node_modules", "bin"))
+    (sdk / "node_modules").symlink_to(deps)
+    succeed([str(deps / ".bin" / "tsc"), "-p", "."], sdk)
+    # As published: the compiled bin/ with the package.json beside it.
+    shutil.copy(sdk / "package.json", sdk / "bin" / "package.json")
+    modules = work / "app" / "node_modules"
+    modules.mkdir(parents=True)
+    (modules / "pulumi-clevercloud-tcp").symlink_to(sdk / "bin")
+    for name in ("@pulumi", "@types"):
+        (modules / name).symlink_to(deps / name)
+    return work
+
+
+def tsc_program(sdk_work: Path, source: str) -> subprocess.CompletedProcess[str]:
+    app = sdk_work / "app"
+    (app / "index.ts").write_text(source)
+    tsc = sdk_work / "sdk" / "node_modules" / ".bin" / "tsc"
+    flags = ["--noEmit", "--strict", "--module", "nodenext", "--moduleResolution", "nodenext", "--types", "node"]
+    return run([str(tsc), *flags, "index.ts"], app)
+
+
+def test_typescript_program_compiles_against_the_sdk(compiled_nodejs_sdk: Path) -> None:
+    done = tsc_program(compiled_nodejs_sdk, GOOD_TS)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_typescript_refuses_a_misspelled_property(compiled_nodejs_sdk: Path) -> None:
+    done = tsc_program(compiled_nodejs_sdk, GOOD_TS.replace("appId: ", "appid: ", 1))
+    assert done.returncode != 0
+    assert "'appid' does not exist in type 'TcpRedirectionArgs'" in done.stdout, done.stdout
+
+
+# --- Go ---------------------------------------------------------------------------------------
+
+GOOD_GO = f"""package main
+
+import (
+\t"{GO_MODULE}/clevercloudtcp"
+\t"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+func main() {{
+\tpulumi.Run(func(ctx *pulumi.Context) error {{
+\t\tredis, err := clevercloudtcp.NewTcpRedirection(ctx, "redis-tcp", &clevercloudtcp.TcpRedirectionArgs{{
+\t\t\tAppId:     pulumi.String("{APP}"),
+\t\t\tNamespace: pulumi.String("cleverapps"),
+\t\t}})
+\t\tif err != nil {{
+\t\t\treturn err
+\t\t}}
+\t\tfound := clevercloudtcp.GetNamespacesOutput(ctx, clevercloudtcp.GetNamespacesOutputArgs{{AppId: pulumi.String("{APP}")}})
+\t\tctx.Export("url", redis.Url)
+\t\tctx.Export("port", redis.Port)
+\t\tctx.Export("namespaces", found.Namespaces())
+\t\treturn nil
+\t}})
+}}
+"""
+
+
+def test_go_sdk_builds_and_vets() -> None:
+    require_tool("go", "the Go SDK is checked with go build and go vet")
+    succeed(["go", "build", "./..."], ROOT / "sdk/go", GO_ENV)
+    succeed(["go", "vet", "./..."], ROOT / "sdk/go", GO_ENV)
+
+
+@pytest.fixture(scope="module")
+def go_program(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A Go module that uses sdk/go from the checkout, with the SDK's own dependency pins."""
+    require_tool("go", "the Go SDK is checked with go vet")
+    work = tmp_path_factory.mktemp("go-program")
+    sdk_mod = (ROOT / "sdk/go/go.mod").read_text()
+    requires = sdk_mod[sdk_mod.index("require") :]
+    (work / "go.mod").write_text(
+        f"module example.com/redirections\n\ngo 1.25.11\n\nrequire {GO_MODULE} v0.0.0\n\n"
+        f"replace {GO_MODULE} => {ROOT / 'sdk/go'}\n\n{requires}"
+    )
+    shutil.copy(ROOT / "sdk/go/go.sum", work / "go.sum")
+    return work
+
+
+def go_vet(work: Path, source: str) -> subprocess.CompletedProcess[str]:
+    (work / "main.go").write_text(source)
+    return run(["go", "vet", "."], work, GO_ENV)
+
+
+def test_go_program_vets_against_the_sdk(go_program: Path) -> None:
+    done = go_vet(go_program, GOOD_GO)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_go_refuses_a_misspelled_property(go_program: Path) -> None:
+    done = go_vet(go_program, GOOD_GO.replace("AppId:     ", "AppID:     ", 1))
+    assert done.returncode != 0
+    assert "unknown field AppID in struct literal" in done.stderr, done.stderr
+
+
+# --- Python -----------------------------------------------------------------------------------
+
+PYTHON_CHECK = textwrap.dedent(
+    """
+    import inspect, json
+    import pulumi_clevercloud_tcp, pulumi_clevercloud_tcp_native as native
+
+    print(json.dumps({
+        "version": native._utilities.get_version(),
+        "args": list(inspect.signature(native.TcpRedirectionArgs).parameters),
+        "get_namespaces": list(inspect.signature(native.get_namespaces).parameters),
+        "get_tcp_redirections": list(inspect.signature(native.get_tcp_redirections_output).parameters),
+        "dynamic": pulumi_clevercloud_tcp.TcpRedirection.__module__,
+    }))
+    """
+)
+
+
+def test_python_sdk_installs_and_imports_beside_the_dynamic_one(tmp_path: Path) -> None:
+    # Built from a copy: pip builds in the source tree, and build output has no place in sdk/.
+    source, target = tmp_path / "source", tmp_path / "site"
+    shutil.copytree(ROOT / "sdk/python-native", source)
+    pip = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", "--no-index"]
+    succeed([*pip, "--target", str(target), str(source)], tmp_path)
+
+    done = run([sys.executable, "-c", PYTHON_CHECK], ROOT, {**os.environ, "PYTHONPATH": str(target)})
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout)
+
+    assert seen["version"] == VERSION
+    assert seen["args"] == ["app_id", "adopt", "host", "namespace", "owner_id"]
+    assert seen["get_namespaces"] == ["app_id", "owner_id", "opts"]
+    assert seen["get_tcp_redirections"] == ["app_id", "owner_id", "opts"]
+    assert seen["dynamic"] == "pulumi_clevercloud_tcp.tcp_redirection"
