@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import shlex
+import signal
 import sys
 import tempfile
 from pathlib import Path
+from types import FrameType
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "examples" / "python"))
@@ -14,7 +18,8 @@ sys.path.insert(0, str(ROOT / "examples" / "python"))
 from redirections import program  # noqa: E402
 
 from clevercloud_tcp.emulator import DEFAULT_FIXTURE, EmulatorProcess  # noqa: E402
-from clevercloud_tcp.local_stack import local_stack  # noqa: E402
+from clevercloud_tcp.local_stack import PASSPHRASE, local_stack  # noqa: E402
+from clevercloud_tcp.run import echo, echo_without_stack_rm_hint, shell_lines  # noqa: E402
 
 APP_ID = DEFAULT_FIXTURE.organisations[0].applications[1].id  # "mqtt-broker": two custom domains
 TOKEN, SECRET = DEFAULT_FIXTURE.users[0].oauth[0].token, DEFAULT_FIXTURE.users[0].oauth[0].secret
@@ -22,6 +27,20 @@ TOKEN, SECRET = DEFAULT_FIXTURE.users[0].oauth[0].token, DEFAULT_FIXTURE.users[0
 
 def banner(text: str) -> None:
     print(f"\n=== {text}", flush=True)
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def wait_for_signal() -> None:
+    """Until Ctrl-C (SIGINT) or SIGTERM: works with no terminal on stdin too, unlike input()."""
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        while True:
+            signal.pause()
+    except KeyboardInterrupt:
+        pass
 
 
 def main() -> None:
@@ -43,26 +62,28 @@ def main() -> None:
             secrets={"clevercloud:token": TOKEN, "clevercloud:secret": SECRET},
         )
         banner("pulumi up")
-        result = stack.up(on_output=lambda line: print(line, end="" if line.endswith("\n") else "\n", flush=True))
+        result = stack.up(on_output=echo)
         banner("stack outputs")
         for key, output in sorted(result.outputs.items()):
             print(f"  {key:16} {output.value}")
         banner("what the emulator holds (GET /_emulator/redirections)")
         print(json.dumps(emulator.redirections(), indent=2))
         if args.keep:
+            clever = shlex.quote(str(ROOT / "scripts" / "install-clever-tools"))
             banner("still running; in another terminal, try:")
+            print("  # the stack, with the pulumi CLI")
+            for line in shell_lines(args.pulumi, Path(work) / "pulumi", "dev", PASSPHRASE):
+                print(f"  {line}")
+            print("  # the emulator, with the official CLI (the pinned clever-tools, installed once by the script)")
             print(f"  export API_HOST={emulator.url} CLEVER_TOKEN={TOKEN} CLEVER_SECRET={SECRET}")
-            print(f"  npx clever-tools tcp-redirs --app {APP_ID} --no-update-notifier")
+            print(f'  "$({clever})" tcp-redirs --app {APP_ID} --no-update-notifier')
             print(f"  curl -s {emulator.url}/_emulator/redirections")
-            print("Ctrl-C destroys the stack and stops the emulator.", flush=True)
-            try:
-                while True:
-                    input()
-            except (KeyboardInterrupt, EOFError):
-                pass
+            print(f"Ctrl-C (or kill -TERM {os.getpid()}) destroys the stack and stops the emulator.", flush=True)
+            wait_for_signal()
         banner("pulumi destroy")
-        stack.destroy(on_output=lambda line: print(line, end="" if line.endswith("\n") else "\n", flush=True))
-        print(f"emulator holds {len(emulator.redirections())} redirection(s) after destroy")
+        stack.destroy(on_output=echo_without_stack_rm_hint)
+        stack.workspace.remove_stack("dev")  # its folder goes next: nothing to keep a history for
+        print(f"emulator holds {len(emulator.redirections())} redirection(s) after destroy", flush=True)
 
 
 if __name__ == "__main__":
