@@ -119,15 +119,15 @@ def main(argv: list[str] | None = None) -> None:
         app = build_app(fixture, args.state, args.seed)
     except sqlite3.Error as exc:
         fail(f"--state {args.state}: {exc}")
-    sock = listen(args.host, args.port)
-    host, port = sock.getsockname()[:2]
     if not is_loopback(args.host):
         print(
-            f"warning: listening on {args.host}, reachable from other machines: the emulator's credentials are "
+            f"warning: --host {args.host} may be reachable from other machines: the emulator's credentials are "
             "public and /_emulator/ (reset, faults, the request log) has no authentication",
             file=sys.stderr,
             flush=True,
         )
+    sock = listen(args.host, args.port)
+    host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
     print(f"listening on http://{shown}:{port}", flush=True)
     logging.getLogger("uvicorn.error").addFilter(_QuietDrops(DroppedConnection))

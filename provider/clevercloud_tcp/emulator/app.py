@@ -354,6 +354,7 @@ def build_app(fixture: Fixture, state: Path | None = None, seed: int | None = No
         Route("/_emulator/reset", control.reset, methods=["POST"]),
     ]
     app = Starlette(routes=routes, exception_handlers={ApiRefusal: _refusal, 404: _unknown_path, 405: _unknown_path})
+    app.router.redirect_slashes = False  # a trailing slash is an unknown route (a JSON 404), not a bodiless 307
     return Gate(app, list(routes), log, faults)
 
 
