@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,8 @@ GO_MODULE = "github.com/pulumi-clevercloud-tcp/pulumi-clevercloud-tcp/sdk/go"
 APP = "app_1e5a7b5f-4d3c-4f2a-8b9c-8d7e6f5a4b3c"
 # The Go toolchain as scripts/gen-sdks runs it: no toolchain download, go.mod and go.sum as committed.
 GO_ENV = {**os.environ, "GOTOOLCHAIN": "local", "GOFLAGS": "-mod=readonly"}
+# Type-checks one program that uses an SDK: source in, the compiler's run out.
+Checker = Callable[[str], subprocess.CompletedProcess[str]]
 
 
 def require_tool(name: str, why: str) -> None:
@@ -124,8 +127,8 @@ export const namespaces = clevercloudtcp.getNamespacesOutput({{ appId: "{APP}" }
 
 
 @pytest.fixture(scope="module")
-def compiled_nodejs_sdk(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """sdk/nodejs built with tsc into a scratch folder, laid out as the npm package would install."""
+def typescript_checker(tmp_path_factory: pytest.TempPathFactory) -> Checker:
+    """tsc on programs that import sdk/nodejs, compiled with tsc (which must succeed) and laid out as npm installs it."""
     for tool in ("node", "npm"):
         require_tool(tool, "the TypeScript SDK is compiled with tsc from npm")
     deps = Path(succeed([str(ROOT / "scripts" / "install-node-sdk-deps")], ROOT).strip()) / "node_modules"
@@ -141,26 +144,13 @@ def compiled_nodejs_sdk(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (modules / "pulumi-clevercloud-tcp").symlink_to(sdk / "bin")
     for name in ("@pulumi", "@types"):
         (modules / name).symlink_to(deps / name)
-    return work
-
-
-def tsc_program(sdk_work: Path, source: str) -> subprocess.CompletedProcess[str]:
-    app = sdk_work / "app"
-    (app / "index.ts").write_text(source)
-    tsc = sdk_work / "sdk" / "node_modules" / ".bin" / "tsc"
     flags = ["--noEmit", "--strict", "--module", "nodenext", "--moduleResolution", "nodenext", "--types", "node"]
-    return run([str(tsc), *flags, "index.ts"], app)
 
+    def check(source: str) -> subprocess.CompletedProcess[str]:
+        (work / "app" / "index.ts").write_text(source)
+        return run([str(deps / ".bin" / "tsc"), *flags, "index.ts"], work / "app")
 
-def test_typescript_program_compiles_against_the_sdk(compiled_nodejs_sdk: Path) -> None:
-    done = tsc_program(compiled_nodejs_sdk, GOOD_TS)
-    assert done.returncode == 0, done.stdout + done.stderr
-
-
-def test_typescript_refuses_a_misspelled_property(compiled_nodejs_sdk: Path) -> None:
-    done = tsc_program(compiled_nodejs_sdk, GOOD_TS.replace("appId: ", "appid: ", 1))
-    assert done.returncode != 0
-    assert "'appid' does not exist in type 'TcpRedirectionArgs'" in done.stdout, done.stdout
+    return check
 
 
 # --- Go ---------------------------------------------------------------------------------------
@@ -198,8 +188,8 @@ def test_go_sdk_builds_and_vets() -> None:
 
 
 @pytest.fixture(scope="module")
-def go_program(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A Go module that uses sdk/go from the checkout, with the SDK's own dependency pins."""
+def go_checker(tmp_path_factory: pytest.TempPathFactory) -> Checker:
+    """go vet on a program in a module that uses sdk/go from the checkout, with the SDK's own dependency pins."""
     require_tool("go", "the Go SDK is checked with go vet")
     work = tmp_path_factory.mktemp("go-program")
     sdk_mod = (ROOT / "sdk/go/go.mod").read_text()
@@ -209,23 +199,35 @@ def go_program(tmp_path_factory: pytest.TempPathFactory) -> Path:
         f"replace {GO_MODULE} => {ROOT / 'sdk/go'}\n\n{requires}"
     )
     shutil.copy(ROOT / "sdk/go/go.sum", work / "go.sum")
-    return work
+
+    def check(source: str) -> subprocess.CompletedProcess[str]:
+        (work / "main.go").write_text(source)
+        return run(["go", "vet", "."], work, GO_ENV)
+
+    return check
 
 
-def go_vet(work: Path, source: str) -> subprocess.CompletedProcess[str]:
-    (work / "main.go").write_text(source)
-    return run(["go", "vet", "."], work, GO_ENV)
+# language: (a program written as the docs say, a property name in it, that name misspelled, the compiler's complaint)
+PROGRAMS = {
+    "typescript": (GOOD_TS, "appId: ", "appid: ", "'appid' does not exist in type 'TcpRedirectionArgs'"),
+    "go": (GOOD_GO, "AppId:     ", "AppID:     ", "unknown field AppID in struct literal"),
+}
 
 
-def test_go_program_vets_against_the_sdk(go_program: Path) -> None:
-    done = go_vet(go_program, GOOD_GO)
+@pytest.mark.parametrize("language", PROGRAMS)
+def test_program_as_documented_type_checks(language: str, request: pytest.FixtureRequest) -> None:
+    check: Checker = request.getfixturevalue(f"{language}_checker")
+    done = check(PROGRAMS[language][0])
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def test_go_refuses_a_misspelled_property(go_program: Path) -> None:
-    done = go_vet(go_program, GOOD_GO.replace("AppId:     ", "AppID:     ", 1))
+@pytest.mark.parametrize("language", PROGRAMS)
+def test_misspelled_property_is_refused(language: str, request: pytest.FixtureRequest) -> None:
+    check: Checker = request.getfixturevalue(f"{language}_checker")
+    source, right, wrong, complaint = PROGRAMS[language]
+    done = check(source.replace(right, wrong, 1))
     assert done.returncode != 0
-    assert "unknown field AppID in struct literal" in done.stderr, done.stderr
+    assert complaint in done.stdout + done.stderr, done.stdout + done.stderr
 
 
 # --- Python -----------------------------------------------------------------------------------
