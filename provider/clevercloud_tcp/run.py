@@ -31,6 +31,7 @@ NO_PULUMI = (
     "and writes the script), or install the CLI (https://www.pulumi.com/docs/iac/download-install/) and put both on PATH"
 )
 # Pulumi's advice after a destroy, wrong for a backend the caller is about to delete.
+GENERIC_FAILURE = re.compile(r"(update|preview|refresh|destroy) failed")
 STACK_RM_HINT = re.compile(r"history and configuration associated with the stack|run `pulumi stack rm ")
 
 
@@ -159,7 +160,9 @@ def _emulator(state_dir: Path, wanted: bool) -> Iterator[tuple[dict[str, str], d
 def _first_error(err: auto.CommandError) -> str:
     lines = [line.strip() for line in str(err).splitlines()]
     said = [line.removeprefix("error:").strip() for line in lines if line.startswith("error:")]
-    return said[0] if said else "the pulumi CLI failed; its output is above"
+    # The stack's own "update failed" comes first and says the least.
+    telling = [line for line in said if not GENERIC_FAILURE.fullmatch(line)]
+    return (telling or said or ["the pulumi CLI failed; its output is above"])[0]
 
 
 def run(args: argparse.Namespace) -> None:

@@ -1,0 +1,101 @@
+"""`python -m clevercloud_tcp.run PROGRAM OPERATION`, as a user runs it: a subprocess of the venv's
+Python, not activated, with a clean environment."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from clevercloud_tcp.emulator import DEFAULT_FIXTURE, EmulatorProcess
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "python"
+APP_ID = DEFAULT_FIXTURE.organisations[0].applications[1].id  # two custom domains, broker.acme.example first
+
+
+@pytest.fixture
+def clean_env(tmp_path: Path, pulumi_cli: Path) -> dict[str, str]:
+    """No venv on PATH, no PULUMI_* or CLEVER_* variables, no `clever login` profile."""
+    (tmp_path / "home").mkdir()
+    return {"PATH": f"{pulumi_cli}:/usr/bin:/bin", "HOME": str(tmp_path / "home")}
+
+
+def run(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "clevercloud_tcp.run", *args], capture_output=True, text=True, env=env, cwd=cwd
+    )
+
+
+def held(state: Path) -> list[dict[str, object]]:
+    with EmulatorProcess(state=state) as emulator:
+        return emulator.redirections()
+
+
+def test_example_up_then_destroy_against_the_emulator(clean_env: dict[str, str], tmp_path: Path) -> None:
+    up = run(clean_env, tmp_path, str(EXAMPLE), "up", "--emulator", "--config", f"appId={APP_ID}")
+    assert up.returncode == 0, up.stdout + up.stderr
+    backend = tmp_path / ".pulumi-local"  # the default, under the working directory, and said so
+    assert f"backend folder {backend}" in up.stdout
+    assert "passphrase: local-stack-passphrase" in up.stdout
+    assert "destroy --emulator" in up.stdout  # how to undo it later, with the emulator's state kept
+
+    # The commands printed for another shell reach the stack with the plain CLI.
+    export, command = [line.strip() for line in up.stdout.splitlines()[-2:]]
+    outputs = subprocess.run(
+        ["bash", "-c", f"{export} && {command} --json"], capture_output=True, text=True, env=clean_env
+    )
+    assert outputs.returncode == 0, outputs.stderr
+    values = json.loads(outputs.stdout)
+    assert values["default_url"] == f"tcp://broker.acme.example:{values['default_port']}"
+    assert values["redis_uri"] == f"redis://broker.acme.example:{values['default_port']}"
+    assert {(r["namespace"], r["port"]) for r in held(backend / "emulator.sqlite")} == {
+        ("default", values["default_port"]),
+        ("cleverapps", values["cleverapps_port"]),
+    }
+
+    destroy = run(clean_env, tmp_path, str(EXAMPLE), "destroy", "--emulator")
+    assert destroy.returncode == 0, destroy.stdout + destroy.stderr
+    assert "- 3 deleted" in destroy.stdout
+    assert held(backend / "emulator.sqlite") == []
+
+
+def test_missing_credentials_say_how_to_set_them_as_secrets(clean_env: dict[str, str], tmp_path: Path) -> None:
+    up = run(clean_env, tmp_path, str(EXAMPLE), "up", "--config", f"appId={APP_ID}")
+    assert up.returncode == 1
+    assert "`pulumi config set --secret clevercloud:token …`" in up.stdout
+    last = up.stderr.strip().splitlines()
+    assert len(last) == 1 and last[0].startswith("clevercloud_tcp.run: pulumi up failed: "), up.stderr
+    assert "No Clever Cloud credentials found" in last[0]  # the cause, not the stack's "update failed"
+
+
+def test_without_a_pulumi_cli_it_says_what_to_run(tmp_path: Path) -> None:
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "XDG_CACHE_HOME": str(tmp_path / "empty-cache")}
+    result = run(env, tmp_path, str(EXAMPLE), "preview")
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1 and "run scripts/install-pulumi" in result.stderr, result.stderr
+    assert not (tmp_path / ".pulumi-local").exists()
+
+
+def test_bad_program_is_one_line(clean_env: dict[str, str], tmp_path: Path) -> None:
+    result = run(clean_env, tmp_path, str(ROOT / "examples"), "up")
+    assert result.returncode == 1
+    not_a_program = "is neither a Python file nor a folder with __main__.py"
+    assert result.stderr == f"clevercloud_tcp.run: PROGRAM: {ROOT / 'examples'} {not_a_program}\n"
+
+
+def test_plugin_script_names_PULUMI_PYTHON_CMD_for_a_python_without_pulumi(pulumi_cli: Path, tmp_path: Path) -> None:
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(tmp_path / "bare")], check=True)
+    bare = tmp_path / "bare" / "bin" / "python"
+    plugin = subprocess.run(
+        [str(pulumi_cli / "pulumi-resource-pulumi-python")],
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "PULUMI_PYTHON_CMD": str(bare)},
+    )
+    assert plugin.returncode != 0
+    lines = plugin.stderr.strip().splitlines()
+    assert len(lines) == 1 and "has no pulumi package" in lines[0] and "set PULUMI_PYTHON_CMD" in lines[0], lines
