@@ -37,7 +37,6 @@ OPTION_KEYS = tuple(f"{PACKAGE}:{name}" for name in OPTION_NAMES)
 # Every name of the package's own namespace, and the subset pulumi-clevercloud shares.
 PACKAGE_NAMES = (*SETTING_NAMES.values(), *OPTION_NAMES)
 SHARED_NAMES = tuple(SETTING_NAMES.values())
-SECRET_NAMES = ("token", "secret", "apiToken", "consumerSecret")
 # A shared key this close to one of ours is taken for a typo of it (`organisation`, `endpiont`); other
 # `clevercloud:*` keys belong to pulumi-clevercloud and are left alone.
 NEAR_MISS = 0.8

@@ -15,7 +15,7 @@ from urllib.parse import quote, urlsplit
 import httpx
 from pydantic import BaseModel, ConfigDict, SecretStr
 
-from .errors import ConfigurationError
+from .errors import ConfigurationError, MissingCredentials
 
 DEFAULT_ENDPOINT = "https://api.clever-cloud.com"
 API_TOKEN_ENDPOINT = "https://api-bridge.clever-cloud.com"
@@ -195,7 +195,7 @@ def resolve_settings(config: Mapping[str, object], env: Mapping[str, str] | None
         credentials = OAuthCredentials(token=SecretStr(profile[0]), secret=SecretStr(profile[1]))
         source = "clever-tools profile"
     else:
-        raise ConfigurationError(MISSING_CREDENTIALS)
+        raise MissingCredentials(MISSING_CREDENTIALS)
     endpoint, _ = _first("endpoint", config, env)
     default = API_TOKEN_ENDPOINT if credentials.kind == "api_token" else DEFAULT_ENDPOINT
     organization, _ = _first("organization", config, env)

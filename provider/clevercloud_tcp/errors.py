@@ -16,6 +16,10 @@ class ConfigurationError(CleverCloudError):
     """Credentials or endpoint are missing or malformed: nothing was sent."""
 
 
+class MissingCredentials(ConfigurationError):
+    """No credentials in any of the places they are looked for."""
+
+
 class InputError(CleverCloudError):
     """A resource input is invalid: nothing was sent. `field` names the input."""
 

@@ -142,6 +142,16 @@ def preview(props: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
     return (f"{app_id}/{namespace}" if app_id and namespace else ""), outputs
 
 
+def preview_update(olds: Mapping[str, Any], news: Mapping[str, Any]) -> dict[str, Any]:
+    """What a preview of an update in place shows: a host to be found again, and its url, are unknown."""
+    outputs = {**olds, **{k: v for k, v in news.items() if k in INPUTS and v is not None}}
+    if news.get("host") == FIND_HOST:
+        outputs["host"] = UNKNOWN
+    if outputs.get("host") != olds.get("host"):
+        outputs["url"] = UNKNOWN if outputs["host"] is UNKNOWN else tcp_url(outputs["host"], state_port(olds))
+    return outputs
+
+
 def _conflict(exc: errors.AlreadyExists, inputs: TcpRedirectionInputs, port: int) -> errors.AlreadyExists:
     return errors.AlreadyExists(
         exc.status,

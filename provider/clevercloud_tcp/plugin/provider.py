@@ -1,0 +1,144 @@
+"""The plugin face: Pulumi's provider protocol (through its Python provider SDK), translated to the core.
+
+Each method turns the request's property values into plain dicts, calls the core, and turns the answer
+back. The rules themselves live in `clevercloud_tcp.resource` and `clevercloud_tcp.functions`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from importlib import resources
+from typing import Any, TypeVar
+
+from pulumi.provider.experimental import provider as p
+
+from .. import errors, functions, resource
+from ..config import PACKAGE, key_problems
+from ..session import Session, session_for
+from .values import plain, secret_names, wire
+
+TYPE = f"{PACKAGE}:index:TcpRedirection"
+# What the engine itself may put among a provider's config inputs.
+ENGINE_KEYS = {"version", "pluginDownloadURL"}
+T = TypeVar("T")
+# The engine hands a plugin the config of its own namespace only, so `clevercloud:*` keys (read by the
+# dynamic provider, which sees the whole stack config) cannot reach it.
+SHARED_KEYS_NOTE = (
+    f"A plugin sees only its own config namespace: set `pulumi config set --secret {PACKAGE}:token …` "
+    f"(and {PACKAGE}:secret), not clevercloud:token."
+)
+
+
+def schema_text() -> str:
+    return resources.files(__package__).joinpath("schema.json").read_text(encoding="utf-8")
+
+
+def _failures(failures: list[resource.Failure]) -> list[p.CheckFailure]:
+    # The program's property names are the schema's (YAML, TypeScript, Go); the message names it too.
+    return [p.CheckFailure(f.prop, f"{f.prop}: {f.reason}") for f in failures]
+
+
+def _diff_kind(name: str, plan: resource.Plan, news: dict[str, Any]) -> p.PropertyDiffKind:
+    if name in plan.replaces:
+        return p.PropertyDiffKind.UPDATE_REPLACE
+    return p.PropertyDiffKind.DELETE if news.get(name) == "" else p.PropertyDiffKind.UPDATE
+
+
+class TcpRedirectionPlugin(p.Provider):
+    """One `TcpRedirection` resource and the package's two functions."""
+
+    def __init__(self) -> None:
+        self._config: dict[str, object] = {}
+
+    def session(self) -> Session:
+        try:
+            return session_for(self._config)
+        except errors.MissingCredentials as exc:
+            raise errors.MissingCredentials(f"{exc}\n{SHARED_KEYS_NOTE}") from None
+
+    async def _run(self, work: Callable[[], T]) -> T:
+        # The core is synchronous (one HTTP client, thread-safe): run it off the event loop so the
+        # engine's parallel requests proceed in parallel.
+        return await asyncio.to_thread(work)
+
+    async def get_schema(self, request: p.GetSchemaRequest) -> p.GetSchemaResponse:
+        return p.GetSchemaResponse(schema=schema_text())
+
+    async def check_config(self, request: p.CheckRequest) -> p.CheckResponse:
+        names = [k for k in request.new_inputs if k not in ENGINE_KEYS]
+        problems = key_problems(f"{PACKAGE}:{name}" for name in names)
+        failures = [p.CheckFailure(key.partition(":")[2], message) for key, message in problems]
+        return p.CheckResponse(inputs=request.new_inputs, failures=failures)
+
+    async def configure(self, request: p.ConfigureRequest) -> p.ConfigureResponse:
+        args = plain(request.args)
+        self._config = {f"{PACKAGE}:{k}": v for k, v in args.items() if k not in ENGINE_KEYS and v is not None}
+        return p.ConfigureResponse(accept_secrets=True, supports_preview=True)
+
+    async def invoke(self, request: p.InvokeRequest) -> p.InvokeResponse:
+        args = {k: v for k, v in plain(request.args).items() if v is not None}
+        calls: dict[str, Callable[[], dict[str, Any]]] = {
+            f"{PACKAGE}:index:getNamespaces": lambda: functions.get_namespaces(
+                self.session(), args.get("ownerId"), args.get("appId")
+            ),
+            f"{PACKAGE}:index:getTcpRedirections": lambda: functions.get_tcp_redirections(
+                self.session(), args.get("appId", ""), args.get("ownerId")
+            ),
+        }
+        if request.tok not in calls:
+            raise errors.ConfigurationError(f"{request.tok} is not a function of {PACKAGE}")
+        try:
+            return p.InvokeResponse(return_value=wire(await self._run(calls[request.tok])))
+        except errors.InputError as exc:
+            prop = "appId" if exc.field == "app_id" else "ownerId"
+            return p.InvokeResponse(failures=[p.CheckFailure(prop, f"{prop}: {exc.reason}")])
+
+    async def check(self, request: p.CheckRequest) -> p.CheckResponse:
+        checked = resource.check(plain(request.old_inputs), plain(request.new_inputs))
+        secrets = secret_names(request.new_inputs)
+        return p.CheckResponse(inputs=wire(checked.inputs, secrets), failures=_failures(checked.failures))
+
+    async def diff(self, request: p.DiffRequest) -> p.DiffResponse:
+        news = plain(request.new_inputs)
+        plan = resource.plan(plain(request.old_state), news)
+        changed = [*plan.replaces, *plan.updates]
+        return p.DiffResponse(
+            changes=plan.changes,
+            replaces=plan.replaces,
+            stables=plan.stables,
+            delete_before_replace=plan.delete_before_replace,
+            diffs=changed,
+            detailed_diff={name: p.PropertyDiff(_diff_kind(name, plan, news), True) for name in changed},
+        )
+
+    async def create(self, request: p.CreateRequest) -> p.CreateResponse:
+        props = plain(request.properties)
+        secrets = secret_names(request.properties)
+        if request.preview:
+            id_, outputs = resource.preview(props)
+        else:
+            id_, outputs = await self._run(lambda: resource.create(self.session(), props))
+        return p.CreateResponse(resource_id=id_, properties=wire(outputs, secrets))
+
+    async def read(self, request: p.ReadRequest) -> p.ReadResponse:
+        outputs, inputs = plain(request.properties), plain(request.inputs)
+        found = await self._run(lambda: resource.read(self.session(), request.resource_id, outputs, inputs))
+        if found is None:
+            return p.ReadResponse(resource_id="")  # gone: the engine drops it from the state
+        secrets = secret_names(request.properties, request.inputs)
+        return p.ReadResponse(
+            resource_id=found.id, properties=wire(found.outputs, secrets), inputs=wire(found.inputs, secrets)
+        )
+
+    async def update(self, request: p.UpdateRequest) -> p.UpdateResponse:
+        olds, news = plain(request.olds), plain(request.news)
+        if request.preview:
+            outputs = resource.preview_update(olds, news)
+        else:
+            outputs = await self._run(lambda: resource.update(self.session(), request.resource_id, olds, news))
+        return p.UpdateResponse(properties=wire(outputs, secret_names(request.olds, request.news)))
+
+    async def delete(self, request: p.DeleteRequest) -> None:
+        props = plain(request.properties)
+        await self._run(lambda: resource.delete(self.session(), request.resource_id, props))

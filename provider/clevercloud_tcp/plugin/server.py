@@ -1,0 +1,87 @@
+"""Serves the plugin over gRPC as the engine expects, with errors as one line of our own words.
+
+The provider SDK's servicer turns every exception into its text plus a Python traceback. Users should
+read the message we wrote, so each RPC here ends, on failure, with that message alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import functools
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from importlib.metadata import version
+from typing import Any
+
+import grpc
+import grpc.aio
+from pulumi.provider.experimental.server import ProviderServicer
+from pulumi.runtime._grpc_settings import _GRPC_CHANNEL_OPTIONS
+from pulumi.runtime.proto import provider_pb2_grpc
+
+from ..errors import CleverCloudError
+from ..watchdog import exit_with_parent
+from .provider import TcpRedirectionPlugin
+
+RPCS = ("CheckConfig", "Configure", "Check", "Diff", "Create", "Read", "Update", "Delete", "Invoke", "GetSchema")
+Rpc = Callable[[Any, Any, grpc.aio.ServicerContext], Awaitable[Any]]
+
+
+def _message(exc: BaseException) -> str:
+    # The SDK's wrapper re-raises as a new Exception from inside its handler: ours is the context.
+    for candidate in (exc, exc.__context__):
+        if isinstance(candidate, CleverCloudError):
+            return str(candidate)
+    return f"internal error of the clevercloud-tcp provider: {exc.__context__ or exc}".splitlines()[0]
+
+
+def _one_line(rpc: Rpc) -> Rpc:
+    @functools.wraps(rpc)
+    async def wrapper(self: Any, request: Any, context: grpc.aio.ServicerContext) -> Any:
+        try:
+            return await rpc(self, request, context)
+        except Exception as exc:  # noqa: BLE001 - every failure becomes one RPC error the engine shows
+            await context.abort(grpc.StatusCode.UNKNOWN, _message(exc))
+
+    return wrapper
+
+
+class OneLineErrors(ProviderServicer):
+    """The provider SDK's servicer, with errors reported as their message only."""
+
+
+for _name in RPCS:
+    setattr(OneLineErrors, _name, _one_line(getattr(ProviderServicer, _name)))
+
+
+def package_version() -> str:
+    return version("pulumi-clevercloud-tcp")
+
+
+async def _serve(engine: str) -> None:
+    server = grpc.aio.server(options=_GRPC_CHANNEL_OPTIONS)
+    servicer = OneLineErrors(sys.argv[1:], package_version(), TcpRedirectionPlugin(), engine_address=engine)
+    provider_pb2_grpc.add_ResourceProviderServicer_to_server(servicer, server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    print(port, flush=True)  # the engine reads the port from the first line
+    await server.wait_for_termination()
+
+
+def main() -> None:
+    """`pulumi-resource-clevercloud-tcp ENGINE_ADDRESS`: started by the engine, not by users."""
+    parser = argparse.ArgumentParser(
+        prog="pulumi-resource-clevercloud-tcp",
+        description="Pulumi provider plugin for Clever Cloud TCP redirections (started by the pulumi engine).",
+    )
+    parser.add_argument("engine", help="address of the engine that started this plugin")
+    parser.add_argument("--version", action="version", version=package_version())
+    args, _ = parser.parse_known_args()
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    exit_with_parent()
+    try:
+        asyncio.run(_serve(args.engine))
+    except KeyboardInterrupt:
+        pass

@@ -1,0 +1,78 @@
+"""A Pulumi project driven by the plain `pulumi` CLI, as a user types it (`runtime: yaml` here).
+
+The engine finds the plugin `pulumi-resource-clevercloud-tcp` on PATH (this interpreter's scripts
+folder, as in an activated virtualenv) and the YAML language host beside the CLI.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from clevercloud_tcp.emulator import EmulatorProcess
+from clevercloud_tcp.local_stack import PASSPHRASE
+
+PLUGIN_TYPE = "clevercloud-tcp:index:TcpRedirection"
+
+
+class CliError(AssertionError):
+    """A `pulumi` command failed; the message holds what it printed."""
+
+
+class CliProject:
+    """A copy of a project folder with its own backend and stack `dev`."""
+
+    def __init__(self, source: Path, work: Path, cli_dir: Path) -> None:
+        self.dir = work / "project"
+        shutil.copytree(source, self.dir)
+        (work / "backend").mkdir()
+        self.env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("PULUMI_", "CLEVER_"))},
+            "PATH": os.pathsep.join([str(cli_dir), str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
+            "PULUMI_HOME": str(work / "home"),
+            "PULUMI_BACKEND_URL": f"file://{work / 'backend'}",
+            "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
+            "PULUMI_SKIP_UPDATE_CHECK": "true",
+            "PULUMI_DIY_BACKEND_NO_LEGACY_WARNING": "true",
+        }
+
+    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run(
+            ["pulumi", *args, "--non-interactive", "--color=never"],
+            cwd=self.dir, env=self.env, capture_output=True, text=True, timeout=300,
+        )
+        if check and done.returncode != 0:
+            raise CliError(f"pulumi {' '.join(args)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+        return done
+
+    def init(self, emulator: EmulatorProcess, token: str, secret: str, **config: str) -> CliProject:
+        self.run("stack", "init", "dev")
+        self.set_config("clevercloud-tcp:endpoint", emulator.url)
+        self.set_config("clevercloud-tcp:token", token, secret=True)
+        self.set_config("clevercloud-tcp:secret", secret, secret=True)
+        for key, value in config.items():
+            self.set_config(key, value)
+        return self
+
+    def set_config(self, key: str, value: str, *, secret: bool = False) -> None:
+        self.run("config", "set", *(["--secret"] if secret else []), key, value)
+
+    def outputs(self) -> dict[str, Any]:
+        return dict(json.loads(self.run("stack", "output", "--json", "--show-secrets").stdout))
+
+    def resources(self) -> dict[str, dict[str, Any]]:
+        """The redirections the state records, by resource name: their id and outputs."""
+        deployment = json.loads(self.run("stack", "export").stdout)["deployment"]
+        return {
+            r["urn"].rsplit("::", 1)[1]: {"id": r["id"], **r.get("outputs", {})}
+            for r in deployment.get("resources", [])
+            if r["type"] == PLUGIN_TYPE
+        }
+
+    def export_text(self) -> str:
+        return self.run("stack", "export").stdout

@@ -1,0 +1,137 @@
+"""The native plugin through the plain `pulumi` CLI: examples/yaml, as a user runs it, against the emulator.
+
+After each step the test checks what the emulator holds against what the state records.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from clevercloud_tcp import CleverCloudClient, OAuthCredentials
+from clevercloud_tcp.emulator import EmulatorProcess
+from pydantic import SecretStr
+
+from cli_project import CliError, CliProject
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = REPO_ROOT / "examples" / "yaml"
+TOKEN, SECRET = "emulator-token", "emulator-secret"
+MQTT_APP = "app_1e5a7b5f-4d3c-4f2a-8b9c-8d7e6f5a4b3c"  # mqtt-broker of the default fixture's organisation
+OWNER = "orga_3b5a6c1e-6f0a-4c3e-9d7e-1f2a3b4c5d6e"
+MQTT_CLEVERAPPS = "app-1e5a7b5f-4d3c-4f2a-8b9c-8d7e6f5a4b3c.cleverapps.io"
+MQTT_FAVOURITE = "broker.acme.example"
+
+
+@pytest.fixture
+def project(pulumi_cli: Path, e2e_emulator: EmulatorProcess, tmp_path: Path) -> CliProject:
+    return CliProject(EXAMPLE, tmp_path, pulumi_cli).init(e2e_emulator, TOKEN, SECRET, appId=MQTT_APP)
+
+
+@pytest.fixture
+def api(e2e_emulator: EmulatorProcess) -> CleverCloudClient:
+    return CleverCloudClient(e2e_emulator.url, OAuthCredentials(token=SecretStr(TOKEN), secret=SecretStr(SECRET)))
+
+
+def held(emu: EmulatorProcess) -> dict[str, int]:
+    return {r["namespace"]: r["port"] for r in emu.redirections() if r["app_id"] == MQTT_APP}
+
+
+def recorded(project: CliProject) -> dict[str, int]:
+    return {r["namespace"]: int(r["port"]) for r in project.resources().values()}
+
+
+def test_up_preview_refresh_replace_destroy(project: CliProject, e2e_emulator: EmulatorProcess, api: CleverCloudClient) -> None:
+    project.run("up", "--yes")
+    out = project.outputs()
+    assert held(e2e_emulator) == {"cleverapps": out["cleverappsPort"], "default": out["primaryPort"]}
+    assert recorded(project) == held(e2e_emulator)
+    assert out["cleverappsUrl"] == f"tcp://{MQTT_CLEVERAPPS}:{out['cleverappsPort']}"
+    assert out["primaryUrl"] == f"tcp://{MQTT_FAVOURITE}:{out['primaryPort']}"
+    assert out["mqttUri"] == f"mqtt://{MQTT_FAVOURITE}:{out['primaryPort']}"
+    assert project.resources()["primary"]["id"] == f"{MQTT_APP}/default"
+
+    # No change: the preview says so and asks the API nothing.
+    e2e_emulator.clear_log()
+    project.run("preview", "--expect-no-changes")
+    assert e2e_emulator.log() == []
+
+    # Removed outside Pulumi: a refresh drops it from the state; the next up makes it again.
+    api.remove_tcp_redirection(OWNER, MQTT_APP, "default", out["primaryPort"])
+    project.run("refresh", "--yes")
+    assert set(project.resources()) == {"cleverapps"}
+    project.run("up", "--yes")
+    assert recorded(project) == held(e2e_emulator) and set(held(e2e_emulator)) == {"cleverapps", "default"}
+
+    # Re-created outside with another port: a refresh records the new port.
+    old = held(e2e_emulator)["cleverapps"]
+    api.remove_tcp_redirection(OWNER, MQTT_APP, "cleverapps", old)
+    blocker = api.add_tcp_redirection(OWNER, "app_0d4f6a4e-3c2b-4e1f-9a8b-7c6d5e4f3a2b", "cleverapps")
+    again = api.add_tcp_redirection(OWNER, MQTT_APP, "cleverapps").port
+    assert again != old or blocker.port != old
+    project.run("refresh", "--yes")
+    assert recorded(project)["cleverapps"] == again == held(e2e_emulator)["cleverapps"]
+    api.remove_tcp_redirection(OWNER, "app_0d4f6a4e-3c2b-4e1f-9a8b-7c6d5e4f3a2b", "cleverapps", blocker.port)
+
+    # A namespace change replaces, making the new port before the old one goes.
+    before = held(e2e_emulator)["default"]
+    e2e_emulator.clear_log()
+    project.set_config("namespace", "acme-dedicated")
+    project.run("up", "--yes")
+    writes = [(w["method"], w["path"]) for w in e2e_emulator.writes()]
+    assert [m for m, _ in writes] == ["POST", "DELETE"], writes
+    assert writes[1][1].endswith(f"/tcpRedirs/{before}")
+    assert set(held(e2e_emulator)) == {"cleverapps", "acme-dedicated"}
+    assert recorded(project) == held(e2e_emulator)
+    assert project.outputs()["primaryPort"] == held(e2e_emulator)["acme-dedicated"]
+
+    project.run("destroy", "--yes")
+    assert held(e2e_emulator) == {}
+    assert project.resources() == {}
+
+
+def test_import_takes_over_existing_redirections(project: CliProject, e2e_emulator: EmulatorProcess, api: CleverCloudClient) -> None:
+    ports = {ns: api.add_tcp_redirection(OWNER, MQTT_APP, ns).port for ns in ("cleverapps", "default")}
+
+    for name, namespace in (("cleverapps", "cleverapps"), ("primary", "default")):
+        project.run("import", "clevercloud-tcp:index:TcpRedirection", name, f"{MQTT_APP}/{namespace}", "--protect=false", "--yes")
+
+    assert recorded(project) == ports
+    assert project.resources()["primary"]["url"] == f"tcp://{MQTT_FAVOURITE}:{ports['default']}"
+    e2e_emulator.clear_log()
+    project.run("preview", "--expect-no-changes")  # the program declares exactly what was imported
+    assert e2e_emulator.writes() == []
+    project.run("destroy", "--yes")
+    assert held(e2e_emulator) == {}
+
+
+def test_import_of_a_missing_redirection_names_the_app_and_namespace(project: CliProject, e2e_emulator: EmulatorProcess) -> None:
+    with pytest.raises(CliError) as failed:
+        project.run("import", "clevercloud-tcp:index:TcpRedirection", "primary", f"{MQTT_APP}/default", "--yes")
+    assert f"application {MQTT_APP} has no TCP redirection in namespace 'default'" in str(failed.value)
+    assert "Traceback" not in str(failed.value)
+    assert e2e_emulator.writes() == []
+
+
+def test_bad_input_and_config_typos_are_refused_before_any_write(project: CliProject, e2e_emulator: EmulatorProcess) -> None:
+    project.set_config("appId", "my-app")
+    with pytest.raises(CliError) as bad_app:
+        project.run("up", "--yes")
+    assert "appId: expected an application id like app_<uuid>" in str(bad_app.value)
+    assert "Traceback" not in str(bad_app.value)
+
+    project.set_config("appId", MQTT_APP)
+    project.set_config("clevercloud-tcp:endpiont", "https://example.invalid")
+    with pytest.raises(CliError) as typo:
+        project.run("up", "--yes")
+    assert "did you mean clevercloud-tcp:endpoint?" in str(typo.value)
+    assert e2e_emulator.writes() == []
+    assert held(e2e_emulator) == {}
+
+
+def test_secrets_stay_out_of_the_state(project: CliProject) -> None:
+    project.run("up", "--yes")
+    state = project.export_text()
+    assert TOKEN not in state and SECRET not in state
+    assert "__provider" not in state
