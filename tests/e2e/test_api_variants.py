@@ -1,0 +1,116 @@
+"""The lifecycle through the real `pulumi` engine against each way the real API may answer.
+
+The emulator answers an empty list with `200 []` or with `404` (as the official JS client expects),
+a DELETE with a message, `{}` or `204`, a POST with 200 or 201 (`Answers` in its fixture). Under each:
+create, refresh after a removal and after a re-creation outside Pulumi, destroy of a redirection
+already gone, adoption, and a create whose answer was lost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pulumi
+import pytest
+from pulumi import automation as auto
+from pydantic import SecretStr
+
+from clevercloud_tcp import CleverCloudClient, OAuthCredentials
+from clevercloud_tcp.emulator import Answers, EmulatorProcess, Fixture
+from clevercloud_tcp.emulator.fixture import DEFAULT_FIXTURE, ORG_ID
+from pulumi_clevercloud_tcp import TcpRedirection
+
+from support import StackFactory
+
+TOKEN, SECRET = "emulator-token", "emulator-secret"
+GAME_APP = "app_2f6b8c6a-5e4d-4a3b-9cad-9e8f7a6b5c4d"  # game-server of ORG_ID: no domain, so few look-ups
+VARIANTS = {
+    "200 [] for empty, DELETE message, POST 200": Answers(),
+    "404 for empty, DELETE 204, POST 201": Answers(empty_list=404, delete_answer="204", post_status=201),
+    "404 for empty, DELETE {}, POST 200": Answers(empty_list=404, delete_answer="empty-json"),
+}
+
+
+@pytest.fixture(params=list(VARIANTS.values()), ids=list(VARIANTS))
+def fixture_data(request: pytest.FixtureRequest) -> Fixture:
+    """Overrides conftest's: the default fixture, answering the variant's way."""
+    return DEFAULT_FIXTURE.model_copy(update={"answers": request.param})
+
+
+def program_of(settings: dict[str, Any]) -> Callable[[], None]:
+    def program() -> None:
+        redirection = TcpRedirection("tcp", app_id=GAME_APP, adopt=settings.get("adopt"))
+        pulumi.export("port", redirection.port)
+        pulumi.export("adopted", redirection.adopted)
+
+    return program
+
+
+def quiet(_: str) -> None:
+    pass
+
+
+def held(emu: EmulatorProcess) -> list[tuple[str, int]]:
+    return [(r["namespace"], r["port"]) for r in emu.redirections()]
+
+
+def recorded(stack: auto.Stack) -> list[tuple[str, int]]:
+    """(namespace, port) of every TcpRedirection in the state."""
+    resources = stack.export_stack().deployment.get("resources", [])
+    return [
+        (r["outputs"]["namespace"], int(r["outputs"]["port"])) for r in resources if "TcpRedirection" in r["type"]
+    ]
+
+
+def api(emu: EmulatorProcess) -> CleverCloudClient:
+    return CleverCloudClient(emu.url, OAuthCredentials(token=SecretStr(TOKEN), secret=SecretStr(SECRET)))
+
+
+def test_create_refresh_and_destroy_of_one_already_gone(make_stack: StackFactory, e2e_emulator: EmulatorProcess) -> None:
+    stack = make_stack(program_of({}))
+    port = int(stack.up(color="never", on_output=quiet).outputs["port"].value)
+    assert held(e2e_emulator) == recorded(stack) == [("default", port)]
+
+    with api(e2e_emulator) as client:  # removed outside Pulumi: refresh drops it from the state
+        assert client.remove_tcp_redirection(ORG_ID, GAME_APP, "default", port)
+    assert stack.refresh(color="never", on_output=quiet).summary.result == "succeeded"
+    assert recorded(stack) == []
+
+    port = int(stack.up(color="never", on_output=quiet).outputs["port"].value)
+    with api(e2e_emulator) as client:  # re-made outside on another port: refresh reads the new one
+        new_port = port
+        while new_port == port:
+            client.remove_tcp_redirection(ORG_ID, GAME_APP, "default", new_port)
+            new_port = client.add_tcp_redirection(ORG_ID, GAME_APP, "default").port
+    stack.refresh(color="never", on_output=quiet)
+    assert recorded(stack) == held(e2e_emulator) == [("default", new_port)]
+
+    with api(e2e_emulator) as client:  # gone before destroy: destroy still succeeds
+        assert client.remove_tcp_redirection(ORG_ID, GAME_APP, "default", new_port)
+    e2e_emulator.clear_log()
+    assert stack.destroy(color="never", on_output=quiet).summary.result == "succeeded"
+    assert recorded(stack) == [] and held(e2e_emulator) == []
+    assert [w["method"] for w in e2e_emulator.writes()] == ["DELETE"]
+
+
+def test_adoption_and_a_create_whose_answer_was_lost(make_stack: StackFactory, e2e_emulator: EmulatorProcess) -> None:
+    with api(e2e_emulator) as client:
+        existing = client.add_tcp_redirection(ORG_ID, GAME_APP, "default").port
+    settings: dict[str, Any] = {"adopt": True}
+    stack = make_stack(program_of(settings))
+    result = stack.up(color="never", on_output=quiet)
+    assert (result.outputs["port"].value, result.outputs["adopted"].value) == (existing, True)
+    assert held(e2e_emulator) == recorded(stack) == [("default", existing)]
+    stack.destroy(color="never", on_output=quiet)
+    assert held(e2e_emulator) == []
+
+    # The POST lands but its answer is lost: the retry meets "already exists", which is its own.
+    settings["adopt"] = False
+    e2e_emulator.clear_log()
+    e2e_emulator.inject(method="POST", path="*/tcpRedirs", drop="after")
+    result = stack.up(color="never", on_output=quiet)
+    port = int(result.outputs["port"].value)
+    assert result.outputs["adopted"].value is False
+    assert held(e2e_emulator) == recorded(stack) == [("default", port)]
+    assert [e["outcome"] for e in e2e_emulator.log() if e["method"] == "POST"] == ["dropped after commit", "ok"]
