@@ -14,6 +14,7 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Callable
+from fnmatch import fnmatch
 from pathlib import Path
 
 import pytest
@@ -49,23 +50,22 @@ def succeed(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> st
     return done.stdout
 
 
-def checked_in_files() -> dict[str, bytes]:
-    """The SDKs' files in the working tree that git would keep (build output it ignores left out)."""
-    listed = succeed(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z", "--", *(f"sdk/{s}" for s in SDKS)],
-        ROOT,
-    )
-    paths = {p for p in listed.split("\0") if p}
-    return {p.removeprefix("sdk/"): (ROOT / p).read_bytes() for p in sorted(paths) if (ROOT / p).is_file()}
+def sdk_files(sdk_dir: Path) -> dict[str, bytes]:
+    """The SDKs' files under sdk_dir, by path below it, less the build output each SDK's .gitignore names.
 
-
-def generated_files(sdk_dir: Path) -> dict[str, bytes]:
-    return {
-        path.relative_to(sdk_dir).as_posix(): path.read_bytes()
-        for name in SDKS
-        for path in sorted((sdk_dir / name).rglob("*"))
-        if path.is_file()
-    }
+    Read from the tree, not from git, so that it works in an unpacked sdist too.
+    """
+    files: dict[str, bytes] = {}
+    for name in SDKS:
+        root = sdk_dir / name
+        ignore = root / ".gitignore"
+        lines = ignore.read_text().splitlines() if ignore.is_file() else []
+        patterns = [line.strip().rstrip("/") for line in lines if line.strip() and not line.startswith("#")]
+        for path in sorted(root.rglob("*")):
+            parts = path.relative_to(root).parts
+            if path.is_file() and not any(fnmatch(part, pattern) for part in parts for pattern in patterns):
+                files[f"{name}/{'/'.join(parts)}"] = path.read_bytes()
+    return files
 
 
 def drift(generated: dict[str, bytes], checked_in: dict[str, bytes]) -> list[str]:
@@ -81,11 +81,11 @@ def regenerated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
     require_tool("go", "scripts/gen-sdks runs Pulumi's code generators, a Go program")
     out = tmp_path_factory.mktemp("gen-sdks")
     succeed([str(ROOT / "scripts" / "gen-sdks"), str(out)], ROOT)
-    return generated_files(out / "sdk")
+    return sdk_files(out / "sdk")
 
 
 def test_checked_in_sdks_are_what_the_generator_writes(regenerated: dict[str, bytes]) -> None:
-    problems = drift(regenerated, checked_in_files())
+    problems = drift(regenerated, sdk_files(ROOT / "sdk"))
     assert not problems, (
         "sdk/ is not what scripts/gen-sdks makes of schema.json: run scripts/gen-sdks and commit sdk/ "
         "(never edit generated files by hand):\n" + "\n".join(problems[:30])
