@@ -657,23 +657,20 @@ def variant_process(request: pytest.FixtureRequest) -> Iterator[EmulatorProcess]
 
 
 @pytest.fixture
-def variant(variant_process: EmulatorProcess) -> EmulatorProcess:
+def variant(variant_process: EmulatorProcess) -> Iterator[tuple[EmulatorProcess, CleverCloudClient]]:
+    """The variant's emulator, emptied, and a client of it."""
     variant_process.reset()
-    return variant_process
-
-
-@pytest.fixture
-def variant_client(variant: EmulatorProcess) -> Iterator[CleverCloudClient]:
-    with CleverCloudClient(variant.url, oauth(), timeout=2.0, retry=FAST_RETRIES) as c:
-        yield c
+    with CleverCloudClient(variant_process.url, oauth(), timeout=2.0, retry=FAST_RETRIES) as c:
+        yield variant_process, c
 
 
 def _statuses(emulator: EmulatorProcess, method: str, route_end: str) -> set[int]:
     return {e["status"] for e in emulator.log() if e["method"] == method and e["route"].endswith(route_end)}
 
 
-def test_lifecycle_in_every_answer_variant(variant: EmulatorProcess, variant_client: CleverCloudClient) -> None:
-    options = variant.options
+def test_lifecycle_in_every_answer_variant(variant: tuple[EmulatorProcess, CleverCloudClient]) -> None:
+    emu, variant_client = variant
+    options = emu.options
     assert variant_client.list_tcp_redirections(OWNER, APP) == []
     assert variant_client.find_tcp_redirection(OWNER, APP, "default") is None
     added = variant_client.add_tcp_redirection(OWNER, APP, "default")
@@ -683,19 +680,18 @@ def test_lifecycle_in_every_answer_variant(variant: EmulatorProcess, variant_cli
     assert variant_client.remove_tcp_redirection(OWNER, APP, "default", added.port) is True
     assert variant_client.remove_tcp_redirection(OWNER, APP, "default", added.port) is False
     assert variant_client.list_tcp_redirections(OWNER, APP) == []
-    assert variant.redirections() == []
+    assert emu.redirections() == []
 
     # The emulator did answer the variant's way, and telling "empty" from "no such app" cost one
     # summary read for the whole client, not one per list.
-    assert _statuses(variant, "GET", "/tcpRedirs") == ({200, 404} if "404" in options else {200})
-    assert _statuses(variant, "POST", "/tcpRedirs") == {201 if "201" in options else 200, 409}
-    assert _statuses(variant, "DELETE", "/{port}") == {204 if "204" in options else 200, 404}
-    assert variant.counts().get("GET /v2/summary", 0) == (1 if "404" in options else 0)
+    assert _statuses(emu, "GET", "/tcpRedirs") == ({200, 404} if "404" in options else {200})
+    assert _statuses(emu, "POST", "/tcpRedirs") == {201 if "201" in options else 200, 409}
+    assert _statuses(emu, "DELETE", "/{port}") == {204 if "204" in options else 200, 404}
+    assert emu.counts().get("GET /v2/summary", 0) == (1 if "404" in options else 0)
 
 
-def test_not_found_stays_an_error_in_every_answer_variant(
-    variant: EmulatorProcess, variant_client: CleverCloudClient
-) -> None:
+def test_not_found_stays_an_error_in_every_answer_variant(variant: tuple[EmulatorProcess, CleverCloudClient]) -> None:
+    emu, variant_client = variant
     with pytest.raises(AppNotFound):
         variant_client.list_tcp_redirections(OWNER, UNKNOWN_APP)
     with pytest.raises(AppNotFound):
@@ -708,16 +704,17 @@ def test_not_found_stays_an_error_in_every_answer_variant(
         variant_client.add_tcp_redirection(OWNER, APP, "no-such-namespace")
     with pytest.raises(AppNotFound):
         variant_client.add_tcp_redirection(OWNER, UNKNOWN_APP, "default")
-    assert variant.redirections() == []
+    assert emu.redirections() == []
 
 
-def test_lost_answers_in_every_answer_variant(variant: EmulatorProcess, variant_client: CleverCloudClient) -> None:
-    variant.inject(method="POST", path=TCP_REDIRS, drop="after")
+def test_lost_answers_in_every_answer_variant(variant: tuple[EmulatorProcess, CleverCloudClient]) -> None:
+    emu, variant_client = variant
+    emu.inject(method="POST", path=TCP_REDIRS, drop="after")
     added = variant_client.add_tcp_redirection(OWNER, APP, "default")
-    assert [(r["app_id"], r["port"]) for r in variant.redirections()] == [(APP, added.port)]
-    variant.inject(method="DELETE", path=f"{TCP_REDIRS}/*", drop="after")
+    assert [(r["app_id"], r["port"]) for r in emu.redirections()] == [(APP, added.port)]
+    emu.inject(method="DELETE", path=f"{TCP_REDIRS}/*", drop="after")
     assert variant_client.remove_tcp_redirection(OWNER, APP, "default", added.port) is True
-    assert variant.redirections() == []
+    assert emu.redirections() == []
     assert variant_client.find_tcp_redirection(OWNER, APP, "default") is None
 
 
