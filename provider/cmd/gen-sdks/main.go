@@ -16,8 +16,10 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/blang/semver"
+	"github.com/hashicorp/hcl/v2"
 	"github.com/pulumi/pulumi/pkg/v3/codegen/nodejs"
 	"github.com/pulumi/pulumi/pkg/v3/codegen/python"
 	"github.com/pulumi/pulumi/pkg/v3/codegen/schema"
@@ -86,9 +88,38 @@ func bind(schemaPath string) (*schema.Package, error) {
 		return nil, fmt.Errorf("%s: %w", schemaPath, err)
 	}
 	if diags.HasErrors() {
-		return nil, fmt.Errorf("%s is not a valid package schema: %s", schemaPath, diags.Error())
+		return nil, fmt.Errorf("%s is not a valid package schema:\n%s", schemaPath, describe(diags))
 	}
 	return pkg, nil
+}
+
+// describe lists the errors one per line, each once. The metaschema's "doesn't validate" and
+// "allOf/oneOf failed" lines are left out: they only repeat, for each enclosing object, what the
+// lines naming the field say.
+func describe(diags hcl.Diagnostics) string {
+	var lines []string
+	seen := map[string]bool{}
+	for _, d := range diags {
+		line := strings.TrimSpace(d.Summary + " " + d.Detail)
+		if d.Severity != hcl.DiagError || seen[line] || isSummaryOfOthers(line) {
+			continue
+		}
+		seen[line] = true
+		lines = append(lines, "  "+line)
+	}
+	if len(lines) == 0 {
+		return "  " + diags.Error()
+	}
+	return strings.Join(lines, "\n")
+}
+
+func isSummaryOfOthers(line string) bool {
+	for _, noise := range []string{"doesn't validate with", "allOf failed", "oneOf failed", "anyOf failed"} {
+		if strings.Contains(line, noise) {
+			return true
+		}
+	}
+	return false
 }
 
 // writeTree replaces dir by exactly the given files.
