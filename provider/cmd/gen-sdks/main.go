@@ -1,5 +1,5 @@
 // Command gen-sdks writes the TypeScript, Go and Python SDKs of schema.json with Pulumi's own code
-// generators, the ones `pulumi package gen-sdk` drives through language hosts that cannot run here.
+// generators: the libraries `pulumi package gen-sdk` reaches through language hosts, called directly.
 //
 //	gen-sdks -schema schema.json -out DIR
 //
@@ -39,11 +39,6 @@ func main() {
 }
 
 func run(schemaPath, outDir string) error {
-	pkg, err := bind(schemaPath)
-	if err != nil {
-		return err
-	}
-	// Each generator records its language's settings in pkg.Language; bind afresh for each one.
 	generators := []struct {
 		dir      string
 		generate func(*schema.Package) (map[string][]byte, error)
@@ -56,11 +51,11 @@ func run(schemaPath, outDir string) error {
 			return python.GeneratePackage(tool, p, nil, noExternalPackages{})
 		}},
 	}
-	for i, g := range generators {
-		if i > 0 {
-			if pkg, err = bind(schemaPath); err != nil {
-				return err
-			}
+	for _, g := range generators {
+		// Bound afresh each time: a generator records its language's settings in the package it is given.
+		pkg, err := bind(schemaPath)
+		if err != nil {
+			return err
 		}
 		files, err := g.generate(pkg)
 		if err != nil {
