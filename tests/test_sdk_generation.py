@@ -114,6 +114,27 @@ def test_sdks_carry_the_package_names_and_versions() -> None:
     assert f'version = "{VERSION}"' in pyproject
 
 
+def described_places() -> list[tuple[str, dict[str, object]]]:
+    """Every place of schema.json whose description becomes SDK documentation."""
+    places: list[tuple[str, dict[str, object]]] = [(f"config.{k}", v) for k, v in SCHEMA["config"]["variables"].items()]
+    for token, spec in {**SCHEMA["resources"], **SCHEMA["types"], **SCHEMA["functions"]}.items():
+        places.append((token, spec))
+        groups = {
+            "properties": spec.get("properties", {}),
+            "inputProperties": spec.get("inputProperties", {}),
+            "inputs": spec.get("inputs", {}).get("properties", {}),
+            "outputs": spec.get("outputs", {}).get("properties", {}),
+        }
+        places += [(f"{token} {group}.{name}", prop) for group, props in groups.items() for name, prop in props.items()]
+    return places
+
+
+def test_every_property_and_function_is_described() -> None:
+    missing = [where for where, spec in described_places() if not str(spec.get("description", "")).strip()]
+    assert not missing, "schema.json: add a description (it is the SDKs' documentation) to: " + ", ".join(missing)
+    assert "tcp://" in SCHEMA["resources"]["clevercloud-tcp:index:TcpRedirection"]["properties"]["url"]["description"]
+
+
 # --- TypeScript -------------------------------------------------------------------------------
 
 GOOD_TS = f"""
