@@ -7,6 +7,8 @@ ensure_venv() {
     python3 -m venv "$root/.venv"
   fi
   "$root/.venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
-  "$root/.venv/bin/python" -m pip install --quiet --quiet --disable-pip-version-check -e "$root[$extras]"
+  # The package (dynamic provider, its SDK, the plugin, the emulator) and the plugin's generated Python SDK.
+  "$root/.venv/bin/python" -m pip install --quiet --quiet --disable-pip-version-check \
+    -e "$root[$extras]" -e "$root/sdk/python-native"
   export PATH="$root/.venv/bin:$PATH"
 }

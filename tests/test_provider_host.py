@@ -163,7 +163,7 @@ def test_existing_redirection_is_an_error_naming_its_port_unless_adopted(host: P
     with pytest.raises(grpc.RpcError) as refused:
         host.apply({"appId": APP})
     assert f"port {existing.port}" in refused.value.details()
-    assert "set adopt to true" in refused.value.details()
+    assert "set `adopt` to true" in refused.value.details()
     assert "aliases" in refused.value.details()  # a renamed resource is moved, not adopted
 
     _, outs = host.apply({"appId": APP, "adopt": True})

@@ -158,8 +158,8 @@ def _conflict(exc: errors.AlreadyExists, inputs: TcpRedirectionInputs, port: int
         f"application {inputs.app_id} already has a TCP redirection in namespace {inputs.namespace!r}, on "
         f"port {port}, that this stack does not record (made outside it, by an earlier run whose answer "
         f"was lost, or by a resource you renamed). If you renamed a resource, declare the old name in its "
-        f"`aliases` option so Pulumi moves it instead; to take this one over, set adopt to true on this "
-        f"resource; or remove it first with `clever tcp-redirs remove --namespace {inputs.namespace} {port} "
+        f"`aliases` option so Pulumi moves it instead; to take this one over, set `adopt` to true on this "
+        f"resource (adopt=True in Python); or remove it first with `clever tcp-redirs remove --namespace {inputs.namespace} {port} "
         f"--app {inputs.app_id}`",
         exc.api_id,
         operation="create TcpRedirection",

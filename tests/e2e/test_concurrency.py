@@ -148,7 +148,7 @@ def test_two_stacks_racing_for_one_app_and_namespace(
     message = str(error)
     assert "already has a TCP redirection" in message, message
     assert f"port {port}" in message, message
-    assert "adopt=True" in message, message
+    assert "set `adopt` to true" in message, message
     assert state_redirections(stacks[loser]) == []
 
     assert state_redirections(stacks[winner]) == [(app, "default", port)]

@@ -5,6 +5,8 @@ After each step the test checks what the emulator holds against what the state r
 
 from __future__ import annotations
 
+import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -135,3 +137,9 @@ def test_secrets_stay_out_of_the_state(project: CliProject) -> None:
     state = project.export_text()
     assert TOKEN not in state and SECRET not in state
     assert "__provider" not in state
+
+
+def test_the_cli_reads_the_plugins_schema(project: CliProject) -> None:
+    plugin = Path(sys.executable).parent / "pulumi-resource-clevercloud-tcp"
+    served = json.loads(project.run("package", "get-schema", str(plugin)).stdout)
+    assert served == json.loads((REPO_ROOT / "schema.json").read_text())
