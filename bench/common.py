@@ -125,6 +125,11 @@ def provider_config(emu: EmulatorProcess) -> dict[str, str]:
     return {"clevercloud:token": TOKEN, "clevercloud:secret": SECRET, "clevercloud:endpoint": emu.url}
 
 
+def plugin_config(emu: EmulatorProcess) -> dict[str, str]:
+    """The same, as the engine hands it to the native plugin: its own namespace, keys without the prefix."""
+    return {"token": TOKEN, "secret": SECRET, "endpoint": emu.url}
+
+
 def bare_client(emu: EmulatorProcess) -> CleverCloudClient:
     return CleverCloudClient(emu.url, OAuthCredentials(token=SecretStr(TOKEN), secret=SecretStr(SECRET)))
 

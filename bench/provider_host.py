@@ -1,4 +1,5 @@
-"""Benchmark 3: the provider host alone over gRPC (check + create, no engine) against the bare client's POSTs."""
+"""Benchmark 3: the provider processes alone over gRPC (check + create, no engine), the dynamic provider host
+and the native plugin, against the bare client's POSTs."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from clevercloud_tcp.harness import ProviderHost
+from clevercloud_tcp.plugin_harness import PluginHost
 from common import (
     ORG_ID,
     TWO_NAMESPACES,
@@ -18,6 +20,7 @@ from common import (
     emulator,
     make_fixture,
     pairs,
+    plugin_config,
     provider_config,
 )
 from measure import Lap, lap
@@ -25,6 +28,7 @@ from table import Section, fmt_ms
 
 LATENCY = 0.020  # the "realistic API" variant: a fast real API answers in 20 ms or more
 TARGET = 2  # bare client rate / provider host rate at most this
+PLUGIN_TARGET = 1.5  # bare client rate / native plugin rate at most this
 
 
 @dataclass(frozen=True)
@@ -33,13 +37,13 @@ class Sizes:
     rounds: int  # interleaved; the best of them is kept
 
 
-def provider_host_lap(config: dict[str, str], inputs: list[dict[str, Any]], warm_up: dict[str, Any]) -> Lap:
-    """check + create of each input, one after the other, in a fresh provider process.
+def provider_host_lap(host: ProviderHost, inputs: list[dict[str, Any]], warm_up: dict[str, Any]) -> Lap:
+    """check + create of each input, one after the other, in a fresh provider process (`host`, not started).
 
     Untimed: the process start and one check + create of `warm_up` (imports on first use, the client's
     connection, the owner look-up), so that the lap is the steady rate.
     """
-    with ProviderHost(config) as host:
+    with host:
         host.apply(warm_up, name="warm-up")
 
         def creates() -> None:
@@ -66,14 +70,16 @@ def run(ctx: Context, sizes: Sizes, rows: Section) -> None:
     plain = [{"appId": app, "namespace": ns} for app, ns in targets]
     pinned = [{**p, "ownerId": ORG_ID, "host": "db.example.com"} for p in plain]
     with emulator(make_fixture(n_apps + 1, TWO_NAMESPACES)) as emu:
-        config = provider_config(emu)
+        config, own_config = provider_config(emu), plugin_config(emu)
         variants: dict[str, tuple[Callable[[], Lap], int]] = {  # the lap and the redirections it leaves
-            "host": (lambda: provider_host_lap(config, plain, warm_up), n + 1),
-            "pinned": (lambda: provider_host_lap(config, pinned, warm_up), n + 1),
+            "host": (lambda: provider_host_lap(ProviderHost(config), plain, warm_up), n + 1),
+            "pinned": (lambda: provider_host_lap(ProviderHost(config), pinned, warm_up), n + 1),
+            "plugin": (lambda: provider_host_lap(PluginHost(own_config), plain, warm_up), n + 1),
+            "plugin-pinned": (lambda: provider_host_lap(PluginHost(own_config), pinned, warm_up), n + 1),
             "bare": (lambda: bare_lap(emu, targets), n),
         }
         laps: dict[str, list[Lap]] = {key: [] for key in variants}
-        for _ in range(sizes.rounds):  # interleaved rounds: a busy moment hits all three alike
+        for _ in range(sizes.rounds):  # interleaved rounds: a busy moment hits all variants alike
             for key, (run_lap, held) in variants.items():
                 emu.reset()
                 laps[key].append(run_lap())
@@ -94,12 +100,25 @@ def run(ctx: Context, sizes: Sizes, rows: Section) -> None:
     rows.add("  CPU (harness = engine stand-in, this process)", cpu_split(best["host"].cpu, n, "create"))
     rows.add("check+create over gRPC, owner_id+host given", f"{n / best['pinned'].wall:.0f} creates/s")
     rows.add("  CPU", cpu_split(best["pinned"].cpu, n, "create"))
+    rows.add("check+create over gRPC, native plugin, app_id+namespace", f"{n / best['plugin'].wall:.0f} creates/s")
+    rows.add("  CPU (harness = engine stand-in, this process)", cpu_split(best["plugin"].cpu, n, "create"))
+    rows.add("check+create over gRPC, native plugin, owner_id+host given", f"{n / best['plugin-pinned'].wall:.0f} creates/s")
+    rows.add("  CPU", cpu_split(best["plugin-pinned"].cpu, n, "create"))
     rows.add(f"bare client POSTs ({n} sequential, {rounds})", f"{n / best['bare'].wall:.0f} POSTs/s")
     c = best["bare"].cpu
     rows.add("  CPU", f"client {fmt_ms(c['program'] / n)}, emulator {fmt_ms(c['emulator'] / n)} per POST")
     ratio = best["host"].wall / best["bare"].wall
     rows.add("bare client rate / provider host rate", f"{ratio:.2f}x", f"<= {TARGET}x", ratio <= TARGET)
     rows.add("  same, owner_id+host given (no look-ups)", f"{best['pinned'].wall / best['bare'].wall:.2f}x")
+    plugin_ratio = best["plugin"].wall / best["bare"].wall
+    rows.add(
+        "bare client rate / native plugin rate",
+        f"{plugin_ratio:.2f}x",
+        f"<= {PLUGIN_TARGET}x",
+        plugin_ratio <= PLUGIN_TARGET,
+    )
+    rows.add("  same, owner_id+host given (no look-ups)", f"{best['plugin-pinned'].wall / best['bare'].wall:.2f}x")
+    rows.add("  native plugin rate / provider host rate", f"{best['host'].wall / best['plugin'].wall:.2f}x")
     rows.add(
         f"with {LATENCY * 1e3:.0f} ms added to every API request: provider host / bare client",
         f"{n / slow['host'].wall:.0f} creates/s / {n / slow['bare'].wall:.0f} POSTs/s = "
@@ -108,6 +127,10 @@ def run(ctx: Context, sizes: Sizes, rows: Section) -> None:
     rows.add(
         "  same, owner_id+host given (no look-ups)",
         f"{n / slow['pinned'].wall:.0f} creates/s = {slow['pinned'].wall / slow['bare'].wall:.2f}x",
+    )
+    rows.add(
+        "  native plugin / bare client",
+        f"{n / slow['plugin'].wall:.0f} creates/s = {slow['plugin'].wall / slow['bare'].wall:.2f}x",
     )
 
 

@@ -7,13 +7,14 @@ engine's requests with the serialized provider in `__provider`, exactly as a `pu
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import subprocess
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any
+from typing import Any, ClassVar
 
 import grpc
 from google.protobuf import struct_pb2
@@ -45,12 +46,17 @@ def _plain(struct: struct_pb2.Struct) -> dict[str, Any]:
 
 
 class ProviderHost:
-    """`with ProviderHost(config) as host:` runs one provider process; `config` is the stack config."""
+    """`with ProviderHost(config) as host:` runs one provider process; `config` is the stack config.
+
+    `plugin_harness.PluginHost` drives the native plugin through the same requests.
+    """
+
+    urn_prefix: ClassVar[str] = URN_PREFIX
+    stderr: ClassVar[int | None] = None  # the process's stderr: the caller's, unless a subclass says otherwise
 
     def __init__(self, config: Mapping[str, str] | None = None, env: Mapping[str, str] | None = None) -> None:
         self.config = dict(config or {})
         self.env = dict(os.environ if env is None else env)
-        self.provider = serialize_provider(TcpRedirectionProvider())
         # A private loop for serializing properties: asyncio.run would leave the calling thread
         # without a current event loop, which later pulumi code (mocks) expects to find.
         self._loop = asyncio.new_event_loop()
@@ -59,9 +65,7 @@ class ProviderHost:
         self.stub: provider_pb2_grpc.ResourceProviderStub
 
     def __enter__(self) -> ProviderHost:
-        self._proc = subprocess.Popen(
-            [sys.executable, "-u", "-m", "pulumi.dynamic"], stdout=subprocess.PIPE, env=self.env
-        )
+        self._proc = subprocess.Popen(self._command(), stdout=subprocess.PIPE, stderr=self.stderr, env=self.env)
         assert self._proc.stdout is not None
         port = int(self._proc.stdout.readline())
         self._channel = grpc.insecure_channel(f"127.0.0.1:{port}")
@@ -79,6 +83,15 @@ class ProviderHost:
             self._proc.wait()
         self._loop.close()
 
+    @functools.cached_property
+    def provider(self) -> str:
+        """The pickled provider the engine passes in `__provider`, as a program serializes it."""
+        return serialize_provider(TcpRedirectionProvider())
+
+    def _command(self) -> list[str]:
+        """The provider process, as the engine starts it; it prints its port first."""
+        return [sys.executable, "-u", "-m", "pulumi.dynamic"]
+
     def _struct(self, props: Mapping[str, Any]) -> struct_pb2.Struct:
         return self._loop.run_until_complete(rpc.serialize_properties(dict(props), {}))
 
@@ -93,7 +106,7 @@ class ProviderHost:
     def check(self, news: Mapping[str, Any], olds: Mapping[str, Any] | None = None, name: str = "r") -> Check:
         response = self.stub.Check(
             provider_pb2.CheckRequest(
-                urn=URN_PREFIX + name, olds=self._with_provider(olds or {}), news=self._with_provider(news)
+                urn=self.urn_prefix + name, olds=self._with_provider(olds or {}), news=self._with_provider(news)
             )
         )
         return Check(
@@ -104,7 +117,7 @@ class ProviderHost:
     def diff(self, id_: str, olds: Mapping[str, Any], news: Mapping[str, Any], name: str = "r") -> Diff:
         response = self.stub.Diff(
             provider_pb2.DiffRequest(
-                id=id_, urn=URN_PREFIX + name, olds=self._with_provider(olds), news=self._with_provider(news)
+                id=id_, urn=self.urn_prefix + name, olds=self._with_provider(olds), news=self._with_provider(news)
             )
         )
         return Diff(
@@ -115,13 +128,13 @@ class ProviderHost:
 
     def create(self, inputs: Mapping[str, Any], name: str = "r") -> tuple[str, dict[str, Any]]:
         response = self.stub.Create(
-            provider_pb2.CreateRequest(urn=URN_PREFIX + name, properties=self._with_provider(inputs))
+            provider_pb2.CreateRequest(urn=self.urn_prefix + name, properties=self._with_provider(inputs))
         )
         return response.id, self._without_provider(_plain(response.properties))
 
     def read(self, id_: str, outputs: Mapping[str, Any], name: str = "r") -> tuple[str, dict[str, Any], dict[str, Any]]:
         response = self.stub.Read(
-            provider_pb2.ReadRequest(id=id_, urn=URN_PREFIX + name, properties=self._with_provider(outputs))
+            provider_pb2.ReadRequest(id=id_, urn=self.urn_prefix + name, properties=self._with_provider(outputs))
         )
         return (
             response.id,
@@ -132,14 +145,14 @@ class ProviderHost:
     def update(self, id_: str, olds: Mapping[str, Any], news: Mapping[str, Any], name: str = "r") -> dict[str, Any]:
         response = self.stub.Update(
             provider_pb2.UpdateRequest(
-                id=id_, urn=URN_PREFIX + name, olds=self._with_provider(olds), news=self._with_provider(news)
+                id=id_, urn=self.urn_prefix + name, olds=self._with_provider(olds), news=self._with_provider(news)
             )
         )
         return self._without_provider(_plain(response.properties))
 
     def delete(self, id_: str, outputs: Mapping[str, Any], name: str = "r") -> None:
         self.stub.Delete(
-            provider_pb2.DeleteRequest(id=id_, urn=URN_PREFIX + name, properties=self._with_provider(outputs))
+            provider_pb2.DeleteRequest(id=id_, urn=self.urn_prefix + name, properties=self._with_provider(outputs))
         )
 
     def apply(self, inputs: Mapping[str, Any], name: str = "r") -> tuple[str, dict[str, Any]]:

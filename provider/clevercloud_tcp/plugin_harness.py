@@ -1,0 +1,38 @@
+"""Acts as the Pulumi engine towards the native plugin `pulumi-resource-clevercloud-tcp`, over gRPC.
+
+The same requests as `harness.ProviderHost` sends to the dynamic provider host, with the plugin's
+resource type in the URN and no `__provider` among the properties. The config is the plugin's own
+namespace, keys without their prefix, as the engine passes it: `endpoint`, `token`, `secret`.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, ClassVar
+
+from google.protobuf import struct_pb2
+
+from .harness import ProviderHost
+from .plugin import TYPE
+
+PLUGIN = "pulumi-resource-clevercloud-tcp"
+# The plugin dials its engine only for Construct and Call, which a TcpRedirection never needs.
+NO_ENGINE = "127.0.0.1:0"
+
+
+class PluginHost(ProviderHost):
+    """`with PluginHost({"endpoint": …, "token": …, "secret": …}) as host:` runs one plugin process."""
+
+    urn_prefix: ClassVar[str] = f"urn:pulumi:test::clevercloud-tcp::{TYPE}::"
+    # The plugin logs each API request at INFO, which the engine keeps for `-v`; here nobody reads it.
+    stderr: ClassVar[int | None] = subprocess.DEVNULL
+
+    def _command(self) -> list[str]:
+        # The console script beside this interpreter, as the engine finds it on PATH in a virtualenv.
+        return [sys.executable, "-u", str(Path(sys.executable).parent / PLUGIN), NO_ENGINE]
+
+    def _with_provider(self, props: Mapping[str, Any]) -> struct_pb2.Struct:
+        return self._struct(props)  # a plugin is its own code: nothing to pass in `__provider`
