@@ -6,6 +6,7 @@ After each step the test checks what the emulator holds against what the state r
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -143,3 +144,22 @@ def test_the_cli_reads_the_plugins_schema(project: CliProject) -> None:
     plugin = Path(sys.executable).parent / "pulumi-resource-clevercloud-tcp"
     served = json.loads(project.run("package", "get-schema", str(plugin)).stdout)
     assert served == json.loads((REPO_ROOT / "schema.json").read_text())
+
+
+@pytest.mark.parametrize("way", ["installed", "Pulumi.yaml"])
+def test_the_engine_finds_the_plugin_without_path(way: str, project: CliProject, e2e_emulator: EmulatorProcess) -> None:
+    # PULUMI_IGNORE_AMBIENT_PLUGINS hides the plugin on PATH: only the way under test can find it.
+    project.env["PULUMI_IGNORE_AMBIENT_PLUGINS"] = "true"
+    if way == "installed":
+        done = subprocess.run(
+            [sys.executable, "-m", "clevercloud_tcp.plugin.install"], env=project.env, capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr
+        assert "installed resource plugin clevercloud-tcp 0.1.0" in done.stdout
+    else:
+        settings = project.dir / "Pulumi.yaml"
+        folder = Path(sys.executable).parent
+        settings.write_text(settings.read_text() + f"plugins:\n  providers:\n    - name: clevercloud-tcp\n      path: {folder}\n")
+    project.run("up", "--yes")
+    assert set(held(e2e_emulator)) == {"cleverapps", "default"}
+    project.run("destroy", "--yes")
