@@ -1,4 +1,4 @@
-"""The native plugin from a Python Automation API program, through its generated SDK.
+"""The native plugin from a Python Automation API program: examples/python-native, through the generated SDK.
 
 The same life cycle as the YAML project (up, preview, refresh after out-of-band changes, replace,
 destroy), plus `ResourceOptions(import_=...)` and the two functions served by Invoke.
@@ -6,7 +6,10 @@ destroy), plus `ResourceOptions(import_=...)` and the two functions served by In
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pulumi
@@ -21,6 +24,8 @@ from clevercloud_tcp.emulator import EmulatorProcess
 from faces import PLUGIN
 from support import StackFactory
 
+EXAMPLE_DIR = Path(__file__).resolve().parents[2] / "examples" / "python-native"
+PROJECT = "clevercloud-tcp-python-native"
 TOKEN, SECRET = "emulator-token", "emulator-secret"
 MQTT_APP = "app_1e5a7b5f-4d3c-4f2a-8b9c-8d7e6f5a4b3c"
 OWNER = "orga_3b5a6c1e-6f0a-4c3e-9d7e-1f2a3b4c5d6e"
@@ -32,12 +37,13 @@ def quiet(_: str) -> None:
 
 
 @pytest.fixture
-def plugin_stack(make_stack: StackFactory, e2e_emulator: EmulatorProcess) -> Callable[[Callable[[], None]], auto.Stack]:
-    def build(program: Callable[[], None]) -> auto.Stack:
+def plugin_stack(make_stack: StackFactory, e2e_emulator: EmulatorProcess) -> Callable[..., auto.Stack]:
+    def build(program: Callable[[], None], config: dict[str, str] | None = None, **kwargs: Any) -> auto.Stack:
         return make_stack(
             program,
-            config=PLUGIN.keys({"clevercloud:endpoint": e2e_emulator.url}),
+            config={**PLUGIN.keys({"clevercloud:endpoint": e2e_emulator.url}), **(config or {})},
             secrets=PLUGIN.keys({"clevercloud:token": TOKEN, "clevercloud:secret": SECRET}),
+            **kwargs,
         )
 
     return build
@@ -61,32 +67,29 @@ def recorded(stack: auto.Stack) -> dict[str, int]:
     return {r["outputs"]["namespace"]: int(r["outputs"]["port"]) for r in resources if r["type"] == PLUGIN.type_token}
 
 
-def two_namespaces(settings: dict[str, str]) -> Callable[[], None]:
-    def program() -> None:
-        cleverapps = cctcp.TcpRedirection("cleverapps", app_id=MQTT_APP, namespace="cleverapps")
-        primary = cctcp.TcpRedirection("primary", app_id=MQTT_APP, namespace=settings["namespace"])
-        pulumi.export("cleverappsPort", cleverapps.port)
-        pulumi.export("cleverappsUrl", cleverapps.url)
-        pulumi.export("primaryPort", primary.port)
-        pulumi.export("primaryNamespace", primary.namespace)
-        namespaces = cctcp.get_namespaces_output(app_id=MQTT_APP)
-        pulumi.export("namespaces", namespaces.namespaces)
-        pulumi.export("redirections", cctcp.get_tcp_redirections_output(app_id=primary.app_id).redirections)
+def _load_example() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("example_native", EXAMPLE_DIR / "redirections.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
-    return program
+
+EXAMPLE = _load_example()
 
 
 def test_life_cycle_through_the_generated_python_sdk(
-    plugin_stack: Callable[[Callable[[], None]], auto.Stack], e2e_emulator: EmulatorProcess, api: CleverCloudClient
+    plugin_stack: Callable[..., auto.Stack], e2e_emulator: EmulatorProcess, api: CleverCloudClient
 ) -> None:
-    settings = {"namespace": "default"}
-    stack = plugin_stack(two_namespaces(settings))
+    stack = plugin_stack(EXAMPLE.program, project=PROJECT, config={f"{PROJECT}:appId": MQTT_APP})
 
     stack.up(color="never", on_output=quiet)
     out = outputs(stack)
     assert held(e2e_emulator) == {"cleverapps": out["cleverappsPort"], "default": out["primaryPort"]} == recorded(stack)
     assert out["cleverappsUrl"] == f"tcp://{MQTT_CLEVERAPPS}:{out['cleverappsPort']}"
     assert out["namespaces"] == ["acme-dedicated", "cleverapps", "default"]  # the organisation's, found from the app
+    assert out["redirections"] == [{"namespace": ns, "port": port} for ns, port in sorted(held(e2e_emulator).items())]
+    assert out["mqttUri"] == f"mqtt://broker.acme.example:{out['primaryPort']}"
 
     e2e_emulator.clear_log()
     preview = stack.preview(color="never", on_output=quiet)
@@ -108,7 +111,7 @@ def test_life_cycle_through_the_generated_python_sdk(
     stack.refresh(color="never", on_output=quiet)
     assert recorded(stack) == {"cleverapps": again}
 
-    settings["namespace"] = "acme-dedicated"
+    stack.set_config(f"{PROJECT}:namespace", auto.ConfigValue("acme-dedicated"))
     e2e_emulator.clear_log()
     stack.up(color="never", on_output=quiet)
     assert set(held(e2e_emulator)) == {"cleverapps", "acme-dedicated"}
@@ -120,7 +123,7 @@ def test_life_cycle_through_the_generated_python_sdk(
 
 
 def test_import_option_takes_over_and_destroy_deletes(
-    plugin_stack: Callable[[Callable[[], None]], auto.Stack], e2e_emulator: EmulatorProcess, api: CleverCloudClient
+    plugin_stack: Callable[..., auto.Stack], e2e_emulator: EmulatorProcess, api: CleverCloudClient
 ) -> None:
     existing = api.add_tcp_redirection(OWNER, MQTT_APP, "cleverapps").port
     e2e_emulator.clear_log()
@@ -145,7 +148,7 @@ def test_import_option_takes_over_and_destroy_deletes(
 
 
 def test_a_failure_reads_as_one_line_of_ours(
-    plugin_stack: Callable[[Callable[[], None]], auto.Stack], e2e_emulator: EmulatorProcess, api: CleverCloudClient
+    plugin_stack: Callable[..., auto.Stack], e2e_emulator: EmulatorProcess, api: CleverCloudClient
 ) -> None:
     existing = api.add_tcp_redirection(OWNER, MQTT_APP, "default").port
 

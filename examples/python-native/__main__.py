@@ -1,0 +1,5 @@
+"""Entry point for `pulumi up` in this folder."""
+
+from redirections import program
+
+program()
