@@ -5,14 +5,12 @@ Each test has its own emulator, state directory and stack (see conftest.py). Not
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import re
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pulumi
@@ -26,7 +24,7 @@ from clevercloud_tcp.emulator import EmulatorProcess
 from clevercloud_tcp.emulator.fixture import DEFAULT_FIXTURE, ORG_ID
 from pulumi_clevercloud_tcp import TcpRedirection
 
-from support import StackFactory
+from support import StackFactory, load_module
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE_DIR = REPO_ROOT / "examples" / "python"
@@ -42,15 +40,7 @@ URL = re.compile(r"^tcp://(?P<host>[a-z0-9.-]+):(?P<port>\d+)$")
 
 
 
-def _load_example() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("example_redirections", EXAMPLE_DIR / "redirections.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-EXAMPLE = _load_example()
+EXAMPLE = load_module("example_redirections", EXAMPLE_DIR / "redirections.py")
 
 
 def example_stack(make_stack: StackFactory, **config: str) -> auto.Stack:

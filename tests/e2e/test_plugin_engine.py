@@ -6,10 +6,8 @@ destroy), plus `ResourceOptions(import_=...)` and the two functions served by In
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Callable
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pulumi
@@ -22,7 +20,7 @@ from clevercloud_tcp import CleverCloudClient, OAuthCredentials
 from clevercloud_tcp.emulator import EmulatorProcess
 
 from faces import PLUGIN
-from support import StackFactory
+from support import StackFactory, load_module
 
 EXAMPLE_DIR = Path(__file__).resolve().parents[2] / "examples" / "python-native"
 PROJECT = "clevercloud-tcp-python-native"
@@ -67,15 +65,7 @@ def recorded(stack: auto.Stack) -> dict[str, int]:
     return {r["outputs"]["namespace"]: int(r["outputs"]["port"]) for r in resources if r["type"] == PLUGIN.type_token}
 
 
-def _load_example() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("example_native", EXAMPLE_DIR / "redirections.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-EXAMPLE = _load_example()
+EXAMPLE = load_module("example_native", EXAMPLE_DIR / "redirections.py")
 
 
 def test_life_cycle_through_the_generated_python_sdk(
