@@ -1,0 +1,151 @@
+"""The examples in other languages (examples/typescript, examples/go), run through their Automation API drivers.
+
+Each example has a driver that runs its program inline (`<driver> up|preview|refresh|destroy --app-id …`)
+and prints a JSON report as its last stdout line. `ExampleStack` runs it against an emulator and a local
+file backend; `check_life_cycle` is the life cycle every example must pass, checked against what the
+emulator holds and what the state records.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+
+from clevercloud_tcp import CleverCloudClient, OAuthCredentials
+from clevercloud_tcp.emulator import EmulatorProcess
+from clevercloud_tcp.local_stack import engine_env
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "pulumi-clevercloud-tcp"
+PLUGIN_TYPE = "clevercloud-tcp:index:TcpRedirection"
+TOKEN, SECRET = "emulator-token", "emulator-secret"
+MQTT_APP = "app_1e5a7b5f-4d3c-4f2a-8b9c-8d7e6f5a4b3c"  # mqtt-broker of the default fixture's organisation
+OWNER = "orga_3b5a6c1e-6f0a-4c3e-9d7e-1f2a3b4c5d6e"
+MQTT_CLEVERAPPS = "app-1e5a7b5f-4d3c-4f2a-8b9c-8d7e6f5a4b3c.cleverapps.io"
+MQTT_FAVOURITE = "broker.acme.example"
+
+
+def require_tools(*names: str, why: str) -> None:
+    """Skips when one of the tools is missing, or fails when CLEVERCLOUD_TCP_REQUIRE_ALL says nothing may be skipped."""
+    missing = [name for name in names if shutil.which(name) is None]
+    if missing:
+        reason = f"no {', '.join(f'`{n}`' for n in missing)} on PATH: {why}"
+        if os.environ.get("CLEVERCLOUD_TCP_REQUIRE_ALL"):
+            pytest.fail(reason + "; CLEVERCLOUD_TCP_REQUIRE_ALL is set, so this is a failure")
+        pytest.skip(reason)
+
+
+def run(args: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def succeed(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> str:
+    done = run(args, cwd, env)
+    assert done.returncode == 0, f"{' '.join(args)} failed in {cwd}:\n{done.stdout}{done.stderr}"
+    return done.stdout
+
+
+def content_key(root: Path, paths: Iterable[Path]) -> str:
+    """A digest of the files' paths below root and their bytes: a cache entry stays valid while it holds."""
+    digest = hashlib.sha256()
+    for path in sorted(paths):
+        digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def cached(name: str, key: str, build: Callable[[Path], None]) -> Path:
+    """`CACHE/name/key`, made by `build(folder)` the first time; entries of other keys are removed.
+
+    Built aside and renamed, so that an interrupted build is never taken for a finished one.
+    """
+    root = CACHE / name
+    done = root / key
+    if not done.is_dir():
+        partial = root / f"{key}.partial-{os.getpid()}"
+        shutil.rmtree(partial, ignore_errors=True)
+        partial.mkdir(parents=True)
+        build(partial)
+        for stale in root.iterdir():
+            if stale.name != partial.name:
+                shutil.rmtree(stale, ignore_errors=True)
+        partial.rename(done)
+    return done
+
+
+class ExampleStack:
+    """One example's driver, on its own local backend, against one emulator, for the app MQTT_APP."""
+
+    def __init__(self, driver: list[str], project: str, cli_dir: Path, emulator: EmulatorProcess, work: Path) -> None:
+        self.driver, self.project, self.work = driver, project, work
+        (work / "backend").mkdir()
+        inherited = {k: v for k, v in os.environ.items() if not k.startswith(("PULUMI_", "CLEVER_"))}
+        # Credentials reach the plugin the engine starts through its environment, never the argv or the state.
+        self.env = {**inherited, **engine_env(cli_dir, work, {"CLEVER_TOKEN": TOKEN, "CLEVER_SECRET": SECRET})}
+        self.args = ["--app-id", MQTT_APP, "--endpoint", emulator.url]
+
+    def run(self, command: str, namespace: str | None = None) -> dict[str, Any]:
+        """The driver's report of `command`: `changes` (operation: count) and, after up or refresh, `outputs`."""
+        extra = ["--namespace", namespace] if namespace else []
+        done = run([*self.driver, command, *self.args, *extra], self.work, self.env, timeout=300)
+        assert done.returncode == 0, f"{command} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}"
+        return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+    def recorded(self) -> dict[str, int]:
+        """The redirections the state records: port by namespace."""
+        exported = succeed(["pulumi", "stack", "export", "--stack", f"organization/{self.project}/dev"], self.work, self.env)
+        resources = json.loads(exported)["deployment"].get("resources", [])
+        return {r["outputs"]["namespace"]: int(r["outputs"]["port"]) for r in resources if r["type"] == PLUGIN_TYPE}
+
+
+def held(emulator: EmulatorProcess) -> dict[str, int]:
+    return {r["namespace"]: r["port"] for r in emulator.redirections() if r["app_id"] == MQTT_APP}
+
+
+def check_life_cycle(stack: ExampleStack, emulator: EmulatorProcess) -> None:
+    """up, preview with no change, replace on a namespace change, refresh after an out-of-band delete, destroy."""
+    api = CleverCloudClient(emulator.url, OAuthCredentials(token=SecretStr(TOKEN), secret=SecretStr(SECRET)))
+
+    out = stack.run("up")["outputs"]
+    assert held(emulator) == {"cleverapps": out["cleverappsPort"], "default": out["primaryPort"]} == stack.recorded()
+    assert out["cleverappsUrl"] == f"tcp://{MQTT_CLEVERAPPS}:{out['cleverappsPort']}"
+    assert out["primaryUrl"] == f"tcp://{MQTT_FAVOURITE}:{out['primaryPort']}"
+    assert out["mqttUri"] == f"mqtt://{MQTT_FAVOURITE}:{out['primaryPort']}"
+    assert out["namespaces"] == ["acme-dedicated", "cleverapps", "default"]  # the organisation's, found from the app
+    assert out["redirections"] == [{"namespace": ns, "port": port} for ns, port in sorted(held(emulator).items())]
+
+    # No change: the preview says so and writes nothing (the look-ups still read).
+    emulator.clear_log()
+    assert stack.run("preview")["changes"] == {"same": 3}  # the stack and the two redirections
+    assert emulator.writes() == []
+
+    # A namespace change replaces, making the new port before the old one goes.
+    old = out["primaryPort"]
+    emulator.clear_log()
+    replaced = stack.run("up", namespace="acme-dedicated")
+    writes = [(w["method"], w["path"]) for w in emulator.writes()]
+    assert [method for method, _ in writes] == ["POST", "DELETE"], writes
+    assert writes[1][1].endswith(f"/tcpRedirs/{old}"), writes
+    assert replaced["changes"].get("replace") == 1, replaced
+    assert set(held(emulator)) == {"cleverapps", "acme-dedicated"} and stack.recorded() == held(emulator)
+    assert replaced["outputs"]["primaryPort"] == held(emulator)["acme-dedicated"]
+    assert replaced["outputs"]["primaryNamespace"] == "acme-dedicated"
+
+    # Removed outside Pulumi: a refresh drops it from the state; the next up makes it again.
+    api.remove_tcp_redirection(OWNER, MQTT_APP, "acme-dedicated", held(emulator)["acme-dedicated"])
+    stack.run("refresh", namespace="acme-dedicated")
+    assert stack.recorded() == {"cleverapps": out["cleverappsPort"]}
+    again = stack.run("up", namespace="acme-dedicated")
+    assert again["changes"].get("create") == 1, again
+    assert set(held(emulator)) == {"cleverapps", "acme-dedicated"} and stack.recorded() == held(emulator)
+
+    stack.run("destroy")
+    assert held(emulator) == {} and stack.recorded() == {}

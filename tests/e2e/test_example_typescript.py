@@ -1,0 +1,103 @@
+"""examples/typescript through the real engine: its driver (automation.ts) runs index.ts as an inline program.
+
+The npm packages it pins, with the SDK from sdk/nodejs compiled as published (bin/ with its
+package.json), are installed once per content of the SDK and the manifests into the cache.
+The typed SDK must refuse a misspelled property and a wrong type at compile time (tsc).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from clevercloud_tcp.emulator import EmulatorProcess
+
+from example_programs import (
+    MQTT_APP, REPO_ROOT, ExampleStack, cached, check_life_cycle, content_key, require_tools, run, succeed,
+)
+
+EXAMPLE = REPO_ROOT / "examples" / "typescript"
+SDK = REPO_ROOT / "sdk" / "nodejs"
+MANIFESTS = ("package.json", "package-lock.json", ".npmrc")
+BUILD_OUTPUT = ("node_modules", "bin")
+
+
+@pytest.fixture(scope="module")
+def node_modules() -> Path:
+    """The example's node_modules as `npm ci` makes it, beside the compiled SDK that package.json points at."""
+    require_tools("node", "npm", why="the TypeScript example is compiled with tsc and run by node, from npm packages")
+    # What the SDK compiles against: @pulumi/pulumi, typescript and @types/node, pinned.
+    deps = Path(succeed([str(REPO_ROOT / "scripts" / "install-node-sdk-deps")], REPO_ROOT).strip()) / "node_modules"
+    sources = [p for p in SDK.rglob("*") if p.is_file() and not set(p.relative_to(SDK).parts) & set(BUILD_OUTPUT)]
+
+    def build(folder: Path) -> None:
+        sdk = folder / "sdk" / "nodejs"  # the checkout's layout, so that package.json's file:../../sdk/nodejs/bin holds
+        shutil.copytree(SDK, sdk, ignore=shutil.ignore_patterns(*BUILD_OUTPUT))
+        (sdk / "node_modules").symlink_to(deps)
+        succeed([str(deps / ".bin" / "tsc"), "-p", "."], sdk)
+        shutil.copy(sdk / "package.json", sdk / "bin" / "package.json")
+        example = folder / "examples" / "typescript"
+        example.mkdir(parents=True)
+        for name in MANIFESTS:
+            shutil.copy(EXAMPLE / name, example / name)
+        succeed(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], example)
+
+    key = content_key(REPO_ROOT, [*sources, *(EXAMPLE / name for name in MANIFESTS)])
+    return cached("example-typescript", key, build) / "examples" / "typescript" / "node_modules"
+
+
+@pytest.fixture(scope="module")
+def program(node_modules: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example compiled by `npm run build` (tsc, its tsconfig.json) in a copy, so the checkout gets no bin/."""
+    work = tmp_path_factory.mktemp("typescript-example")
+    for name in ("index.ts", "automation.ts", "tsconfig.json", "package.json"):
+        shutil.copy(EXAMPLE / name, work / name)
+    (work / "node_modules").symlink_to(node_modules)
+    succeed([str(node_modules / ".bin" / "tsc"), "-p", "."], work)
+    return work
+
+
+def test_life_cycle_against_the_emulator(program: Path, pulumi_cli: Path, e2e_emulator: EmulatorProcess, tmp_path: Path) -> None:
+    driver = ["node", str(program / "bin" / "automation.js")]
+    check_life_cycle(ExampleStack(driver, "clevercloud-tcp-typescript", pulumi_cli, e2e_emulator, tmp_path), e2e_emulator)
+
+
+# case: (a property of the program, written wrong, what tsc says)
+MISTAKES = {
+    "misspelled-name": ('namespce: "default"', "'namespce' does not exist in type 'TcpRedirectionArgs'"),
+    "wrong-type": ('adopt: "yes"', "The expected type comes from property 'adopt'"),
+}
+RIGHT = 'namespace: "default", adopt: true'
+
+
+@pytest.fixture(scope="module")
+def type_checked(program: Path) -> dict[str, str]:
+    """What one `tsc --noEmit` with the example's settings says of each small program, by file name."""
+    names = ["right", *MISTAKES]
+    for name, props in zip(names, [RIGHT, *(wrong for wrong, _ in MISTAKES.values())]):
+        (program / f"{name}.ts").write_text(
+            'import * as clevercloudtcp from "pulumi-clevercloud-tcp";\n\n'
+            f'new clevercloudtcp.TcpRedirection("r", {{ appId: "{MQTT_APP}", {props} }});\n'
+        )
+    (program / "tsconfig.check.json").write_text(json.dumps({"extends": "./tsconfig.json", "files": [f"{n}.ts" for n in names]}))
+    # --pretty: the related note naming the property of a wrong type is printed in that form only.
+    done = run([str(program / "node_modules" / ".bin" / "tsc"), "--noEmit", "--pretty", "-p", "tsconfig.check.json"], program)
+    said = re.sub(r"\x1b\[[0-9;]*m", "", done.stdout + done.stderr)
+    assert done.returncode != 0, said
+    # --pretty starts each diagnostic with "file.ts:line:col - error"; each one's text until the next.
+    chunks = re.split(r"^(?=\S+\.ts:\d+:\d+ - )", said, flags=re.M)
+    return {name: "".join(c for c in chunks if c.startswith(f"{name}.ts:")) for name in names}
+
+
+def test_a_right_program_type_checks(type_checked: dict[str, str]) -> None:
+    assert type_checked["right"] == ""
+
+
+@pytest.mark.parametrize("case", MISTAKES)
+def test_typed_sdk_refuses_a_wrong_property_at_compile_time(type_checked: dict[str, str], case: str) -> None:
+    said = type_checked[case]
+    assert MISTAKES[case][1] in said, said
