@@ -548,8 +548,8 @@ def test_profile_under_home_when_xdg_is_unset(tmp_path: Path) -> None:
 
 
 def test_endpoint_and_organization_follow_the_same_order(tmp_path: Path) -> None:
-    env = {**ENV_PAIR, "API_HOST": "http://env.example:8080", "CLEVER_ORGANIZATION": "orga_env"}
-    assert resolve_settings({}, env).endpoint == "http://env.example:8080"
+    env = {**ENV_PAIR, "API_HOST": "https://env.example:8080", "CLEVER_ORGANIZATION": "orga_env"}
+    assert resolve_settings({}, env).endpoint == "https://env.example:8080"
     assert resolve_settings({}, env).organization == "orga_env"
     config = {"clevercloud:endpoint": "https://config.example/", "clevercloud:organization": "orga_config"}
     settings = resolve_settings(config, env)

@@ -1,4 +1,4 @@
-"""Clever Cloud TCP redirections: API client, Pulumi dynamic provider, local API emulator."""
+"""Clever Cloud TCP redirections: API client, resource core, its two Pulumi faces, local API emulator."""
 
 from .client import CleverCloudClient
 from .credentials import ApiTokenCredentials, Credentials, OAuthCredentials, Settings, resolve_settings
@@ -15,6 +15,7 @@ from .errors import (
     NamespaceNotFound,
     NoPortLeft,
     NotFound,
+    OutcomeUnknown,
     OwnerNotFound,
     RateLimited,
     RedirectionNotFound,
@@ -44,6 +45,7 @@ __all__ = [
     "NamespaceNotFound",
     "NoPortLeft",
     "NotFound",
+    "OutcomeUnknown",
     "OAuthCredentials",
     "OwnerNotFound",
     "RateLimited",

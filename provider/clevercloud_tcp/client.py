@@ -200,7 +200,7 @@ class CleverCloudClient:
 
         try:
             return self.transport.with_retries(attempt, operation=operation, retry_if=is_transient)
-        except errors.RetriesExhausted:
+        except errors.RetriesExhausted as exhausted:
             if not outcome_unknown:
                 raise
             # A try whose answer was lost may have landed although every later one failed: look once
@@ -210,7 +210,7 @@ class CleverCloudClient:
             except errors.CleverCloudError:
                 existing = None
             if existing is None:
-                raise
+                raise errors.OutcomeUnknown(exhausted) from None
             return existing
 
     def _add_refused(self, exc: errors.ApiError, owner_id: str, app_id: str) -> errors.ApiError:

@@ -5,6 +5,7 @@ Secrets are held in `pydantic.SecretStr`, so `str`, `repr` and model dumps show 
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 from collections.abc import Generator, Mapping
@@ -140,12 +141,33 @@ def _clever_tools_profile(env: Mapping[str, str]) -> tuple[str, str] | None:
     return None
 
 
-def check_endpoint(endpoint: str, field: str = "clevercloud:endpoint") -> str:
-    """The endpoint without its trailing slash, or a ConfigurationError naming the field."""
+ALLOW_HTTP = "CLEVERCLOUD_TCP_ALLOW_HTTP"
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_endpoint(endpoint: str, env: Mapping[str, str], field: str = "clevercloud:endpoint") -> str:
+    """The endpoint without its trailing slash, or a ConfigurationError naming the field.
+
+    Credentials travel in the Authorization header (OAuth PLAINTEXT sends the secrets themselves), so
+    plain http is refused but to this machine, unless the user opts in.
+    """
     parts = urlsplit(endpoint)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ConfigurationError(
             f"{field} must be an http(s) URL such as {DEFAULT_ENDPOINT}, not {endpoint!r}"
+        )
+    if parts.scheme == "http" and not _is_loopback(parts.hostname or "") and env.get(ALLOW_HTTP) != "true":
+        raise ConfigurationError(
+            f"{field} is {endpoint!r}: plain http would send the credentials in clear to {parts.hostname}; "
+            f"use https, or set {ALLOW_HTTP}=true in the environment to allow it anyway"
         )
     return endpoint.rstrip("/")
 
@@ -201,7 +223,7 @@ def resolve_settings(config: Mapping[str, object], env: Mapping[str, str] | None
     organization, _ = _first("organization", config, env)
     return Settings(
         credentials=credentials,
-        endpoint=check_endpoint(endpoint or default),
+        endpoint=check_endpoint(endpoint or default, env),
         organization=organization,
         source=source,
     )

@@ -143,3 +143,17 @@ class RetriesExhausted(CleverCloudError):
         self.attempts = attempts
         self.elapsed = elapsed
         self.last = last
+
+
+class OutcomeUnknown(RetriesExhausted):
+    """A write whose first attempt lost its answer, and whose retries all failed: it may have landed."""
+
+    def __init__(self, exhausted: RetriesExhausted) -> None:
+        super().__init__(exhausted.operation, exhausted.attempts, exhausted.elapsed, exhausted.last)
+        self.args = (
+            f"{self}. The first attempt may have landed (its answer was lost) although no redirection "
+            "was found after it: run `pulumi up` again, which finds it if it did and says how to take it over",
+        )
+
+    def __str__(self) -> str:
+        return str(self.args[0])

@@ -79,7 +79,9 @@ def main() -> None:
     parser.add_argument("engine", help="address of the engine that started this plugin")
     parser.add_argument("--version", action="version", version=package_version())
     args, _ = parser.parse_known_args()
-    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    # Our own notes (a delete that found nothing, a retry) go to the engine's log; not every request.
+    logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
+    logging.getLogger("clevercloud_tcp").setLevel(logging.INFO)
     exit_with_parent()
     try:
         asyncio.run(_serve(args.engine))
