@@ -39,7 +39,7 @@ GOOD = {"clevercloud:token": TOKEN, "clevercloud:secret": SECRET, "clevercloud:e
 @dataclass(frozen=True)
 class Case:
     id: str
-    call: Literal["check", "create", "update", "delete"]
+    call: Literal["configure", "check", "create", "update", "delete"]
     inputs: dict[str, Any]
     expect: tuple[str, ...]
     config: dict[str, str] = field(default_factory=lambda: dict(GOOD))
@@ -112,6 +112,15 @@ CASES = [
          config={**GOOD, "clevercloud-tcp:requestTimeout": "abc"}),
     Case("retry-attempts-zero", "create", {"appId": APP}, ("clevercloud-tcp:retryAttempts", "greater than or equal to 1"),
          config={**GOOD, "clevercloud-tcp:retryAttempts": "0"}),
+    # Typos of config keys: refused when the provider is configured, before any request.
+    Case("config-typo-of-a-shared-key", "configure", {"appId": APP}, ("clevercloud:endpiont is not a setting", "did you mean clevercloud:endpoint?"),
+         config={**GOOD, "clevercloud:endpiont": "https://api.example.com"}),
+    Case("config-typo-of-an-option", "configure", {"appId": APP}, ("clevercloud-tcp:requestTimout", "did you mean clevercloud-tcp:requestTimeout?"),
+         config={**GOOD, "clevercloud-tcp:requestTimout": "5"}),
+    Case("config-organisation-spelled-british", "configure", {"appId": APP}, ("did you mean clevercloud:organization?",),
+         config={**GOOD, "clevercloud:organisation": ORG_ID}),
+    Case("config-endpoint-plain-http", "create", {"appId": APP}, ("plain http", "in clear", "CLEVERCLOUD_TCP_ALLOW_HTTP=true"),
+         config={**GOOD, "clevercloud:endpoint": "http://api.example.com"}),
     # A damaged state: the port recorded for a redirection that does exist. Delete removes only the
     # port the state records, so an unreadable one is refused (nothing removed) and a stale one is
     # already gone (the redirection now there is someone else's: it stays).
@@ -215,7 +224,12 @@ def test_bad_input(
 ) -> None:
     config = _config(case, emulator, closed_endpoint, html_endpoint)
     with ProviderHost(config, env=bare_env) as host:
-        if case.call == "check":
+        if case.call == "configure":
+            with pytest.raises(grpc.RpcError) as refused:
+                host.check(case.inputs)
+            _assert_says(refused.value.details(), case.expect)
+            assert len(refused.value.details().strip().splitlines()) == 1  # one line, no traceback
+        elif case.call == "check":
             checked = host.check(case.inputs)
             reasons = {name: reason for name, reason in checked.failures}
             assert case.field in reasons, f"no failure for {case.field}: {checked.failures}"

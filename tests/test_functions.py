@@ -52,3 +52,10 @@ def test_look_ups_refuse_bad_ids_before_any_request(emulator: EmulatorProcess) -
 def test_an_app_the_credentials_cannot_see_is_not_found() -> None:
     with pytest.raises(AppNotFound, match="app_3a7c9d7b"):
         get_tcp_redirections("app_3a7c9d7b-6f5e-4b4c-8dbe-af9a8b7c6d5e")
+
+
+@pytest.mark.usefixtures("credentials_in_env")
+def test_get_namespaces_of_an_organisations_app_finds_its_owner() -> None:
+    # The user of the credentials has no dedicated namespace; the organisation owning APP has one.
+    found = get_namespaces(app_id=APP)
+    assert (found.owner_id, found.namespaces) == (OWNER, ["acme-dedicated", "cleverapps", "default"])

@@ -39,3 +39,24 @@ def test_host_given_changed_then_left_out(make_stack: StackFactory, e2e_emulator
 
     settled = stack.preview(color="never", on_output=lambda _: None)
     assert set(settled.change_summary) == {"same"}
+
+
+def test_a_given_host_survives_a_refresh_and_leaving_it_out_is_still_noticed(
+    make_stack: StackFactory, e2e_emulator: EmulatorProcess
+) -> None:
+    settings: dict[str, Any] = {"host": "db.example.com"}
+
+    def program() -> None:
+        redirection = TcpRedirection("db", app_id=APP, namespace="default", host=settings["host"])
+        pulumi.export("url", redirection.url)
+        pulumi.export("port", redirection.port)
+
+    stack = make_stack(program)
+    port = stack.up(color="never", on_output=lambda _: None).outputs["port"].value
+    stack.refresh(color="never", on_output=lambda _: None)
+    assert set(stack.preview(color="never", on_output=lambda _: None).change_summary) == {"same"}
+
+    settings["host"] = None
+    left_out = stack.up(color="never", on_output=lambda _: None)
+    assert left_out.summary.resource_changes.get("update") == 1, left_out.summary.resource_changes
+    assert left_out.outputs["url"].value == f"tcp://cache.acme.example:{port}"
