@@ -11,27 +11,27 @@ import (
 
 var _ = internal.GetEnvOrDefault
 
-// A Clever Cloud API token, used instead of the OAuth pair. Environment: CLEVER_API_TOKEN. Also read as clevercloud:apiToken, the key pulumi-clevercloud uses; clevercloud-tcp:apiToken wins when both are set.
+// A Clever Cloud API token, used instead of the OAuth pair. Environment: CLEVER_API_TOKEN. The Python dynamic provider also reads clevercloud:apiToken, the key pulumi-clevercloud uses (clevercloud-tcp:apiToken wins); the plugin sees only clevercloud-tcp:apiToken.
 func GetApiToken(ctx *pulumi.Context) string {
 	return config.Get(ctx, "clevercloud-tcp:apiToken")
 }
 
-// OAuth consumer key that issued the token; clever-tools' public one by default. Environment: OAUTH_CONSUMER_KEY. Also read as clevercloud:consumerKey, the key pulumi-clevercloud uses; clevercloud-tcp:consumerKey wins when both are set.
+// OAuth consumer key that issued the token; clever-tools' public one by default. Environment: OAUTH_CONSUMER_KEY. The Python dynamic provider also reads clevercloud:consumerKey, the key pulumi-clevercloud uses (clevercloud-tcp:consumerKey wins); the plugin sees only clevercloud-tcp:consumerKey.
 func GetConsumerKey(ctx *pulumi.Context) string {
 	return config.Get(ctx, "clevercloud-tcp:consumerKey")
 }
 
-// OAuth consumer secret that issued the token; clever-tools' public one by default. Environment: OAUTH_CONSUMER_SECRET. Also read as clevercloud:consumerSecret, the key pulumi-clevercloud uses; clevercloud-tcp:consumerSecret wins when both are set.
+// OAuth consumer secret that issued the token; clever-tools' public one by default. Environment: OAUTH_CONSUMER_SECRET. The Python dynamic provider also reads clevercloud:consumerSecret, the key pulumi-clevercloud uses (clevercloud-tcp:consumerSecret wins); the plugin sees only clevercloud-tcp:consumerSecret.
 func GetConsumerSecret(ctx *pulumi.Context) string {
 	return config.Get(ctx, "clevercloud-tcp:consumerSecret")
 }
 
-// API base URL, without trailing slash: https://api.clever-cloud.com (https://api-bridge.clever-cloud.com with an API token). Environment: API_HOST. Also read as clevercloud:endpoint, the key pulumi-clevercloud uses; clevercloud-tcp:endpoint wins when both are set.
+// API base URL, without trailing slash: https://api.clever-cloud.com (https://api-bridge.clever-cloud.com with an API token); plain http only to this machine, unless CLEVERCLOUD_TCP_ALLOW_HTTP=true. Environment: API_HOST. The Python dynamic provider also reads clevercloud:endpoint, the key pulumi-clevercloud uses (clevercloud-tcp:endpoint wins); the plugin sees only clevercloud-tcp:endpoint.
 func GetEndpoint(ctx *pulumi.Context) string {
 	return config.Get(ctx, "clevercloud-tcp:endpoint")
 }
 
-// Default owner (orga_<uuid> or user_<uuid>) of the applications when a resource gives no ownerId. Environment: CLEVER_ORGANIZATION. Also read as clevercloud:organization, the key pulumi-clevercloud uses; clevercloud-tcp:organization wins when both are set.
+// Default owner (orga_<uuid> or user_<uuid>) of the applications when a resource gives no ownerId. Environment: CLEVER_ORGANIZATION. The Python dynamic provider also reads clevercloud:organization, the key pulumi-clevercloud uses (clevercloud-tcp:organization wins); the plugin sees only clevercloud-tcp:organization.
 func GetOrganization(ctx *pulumi.Context) string {
 	return config.Get(ctx, "clevercloud-tcp:organization")
 }
@@ -51,12 +51,12 @@ func GetRetryTimeout(ctx *pulumi.Context) float64 {
 	return config.GetFloat64(ctx, "clevercloud-tcp:retryTimeout")
 }
 
-// OAuth token secret of `clever login` (with `token`). Environment: CLEVER_SECRET. Also read as clevercloud:secret, the key pulumi-clevercloud uses; clevercloud-tcp:secret wins when both are set.
+// OAuth token secret of `clever login` (with `token`). Environment: CLEVER_SECRET. The Python dynamic provider also reads clevercloud:secret, the key pulumi-clevercloud uses (clevercloud-tcp:secret wins); the plugin sees only clevercloud-tcp:secret.
 func GetSecret(ctx *pulumi.Context) string {
 	return config.Get(ctx, "clevercloud-tcp:secret")
 }
 
-// OAuth token of `clever login` (with `secret`). Environment: CLEVER_TOKEN. Also read as clevercloud:token, the key pulumi-clevercloud uses; clevercloud-tcp:token wins when both are set.
+// OAuth token of `clever login` (with `secret`). Environment: CLEVER_TOKEN. The Python dynamic provider also reads clevercloud:token, the key pulumi-clevercloud uses (clevercloud-tcp:token wins); the plugin sees only clevercloud-tcp:token.
 func GetToken(ctx *pulumi.Context) string {
 	return config.Get(ctx, "clevercloud-tcp:token")
 }

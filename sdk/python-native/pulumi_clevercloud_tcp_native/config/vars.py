@@ -23,35 +23,35 @@ class _ExportableConfig(types.ModuleType):
     @_builtins.property
     def api_token(self) -> Optional[str]:
         """
-        A Clever Cloud API token, used instead of the OAuth pair. Environment: CLEVER_API_TOKEN. Also read as clevercloud:apiToken, the key pulumi-clevercloud uses; clevercloud-tcp:apiToken wins when both are set.
+        A Clever Cloud API token, used instead of the OAuth pair. Environment: CLEVER_API_TOKEN. The Python dynamic provider also reads clevercloud:apiToken, the key pulumi-clevercloud uses (clevercloud-tcp:apiToken wins); the plugin sees only clevercloud-tcp:apiToken.
         """
         return __config__.get('apiToken')
 
     @_builtins.property
     def consumer_key(self) -> Optional[str]:
         """
-        OAuth consumer key that issued the token; clever-tools' public one by default. Environment: OAUTH_CONSUMER_KEY. Also read as clevercloud:consumerKey, the key pulumi-clevercloud uses; clevercloud-tcp:consumerKey wins when both are set.
+        OAuth consumer key that issued the token; clever-tools' public one by default. Environment: OAUTH_CONSUMER_KEY. The Python dynamic provider also reads clevercloud:consumerKey, the key pulumi-clevercloud uses (clevercloud-tcp:consumerKey wins); the plugin sees only clevercloud-tcp:consumerKey.
         """
         return __config__.get('consumerKey')
 
     @_builtins.property
     def consumer_secret(self) -> Optional[str]:
         """
-        OAuth consumer secret that issued the token; clever-tools' public one by default. Environment: OAUTH_CONSUMER_SECRET. Also read as clevercloud:consumerSecret, the key pulumi-clevercloud uses; clevercloud-tcp:consumerSecret wins when both are set.
+        OAuth consumer secret that issued the token; clever-tools' public one by default. Environment: OAUTH_CONSUMER_SECRET. The Python dynamic provider also reads clevercloud:consumerSecret, the key pulumi-clevercloud uses (clevercloud-tcp:consumerSecret wins); the plugin sees only clevercloud-tcp:consumerSecret.
         """
         return __config__.get('consumerSecret')
 
     @_builtins.property
     def endpoint(self) -> Optional[str]:
         """
-        API base URL, without trailing slash: https://api.clever-cloud.com (https://api-bridge.clever-cloud.com with an API token). Environment: API_HOST. Also read as clevercloud:endpoint, the key pulumi-clevercloud uses; clevercloud-tcp:endpoint wins when both are set.
+        API base URL, without trailing slash: https://api.clever-cloud.com (https://api-bridge.clever-cloud.com with an API token); plain http only to this machine, unless CLEVERCLOUD_TCP_ALLOW_HTTP=true. Environment: API_HOST. The Python dynamic provider also reads clevercloud:endpoint, the key pulumi-clevercloud uses (clevercloud-tcp:endpoint wins); the plugin sees only clevercloud-tcp:endpoint.
         """
         return __config__.get('endpoint')
 
     @_builtins.property
     def organization(self) -> Optional[str]:
         """
-        Default owner (orga_<uuid> or user_<uuid>) of the applications when a resource gives no ownerId. Environment: CLEVER_ORGANIZATION. Also read as clevercloud:organization, the key pulumi-clevercloud uses; clevercloud-tcp:organization wins when both are set.
+        Default owner (orga_<uuid> or user_<uuid>) of the applications when a resource gives no ownerId. Environment: CLEVER_ORGANIZATION. The Python dynamic provider also reads clevercloud:organization, the key pulumi-clevercloud uses (clevercloud-tcp:organization wins); the plugin sees only clevercloud-tcp:organization.
         """
         return __config__.get('organization')
 
@@ -79,14 +79,14 @@ class _ExportableConfig(types.ModuleType):
     @_builtins.property
     def secret(self) -> Optional[str]:
         """
-        OAuth token secret of `clever login` (with `token`). Environment: CLEVER_SECRET. Also read as clevercloud:secret, the key pulumi-clevercloud uses; clevercloud-tcp:secret wins when both are set.
+        OAuth token secret of `clever login` (with `token`). Environment: CLEVER_SECRET. The Python dynamic provider also reads clevercloud:secret, the key pulumi-clevercloud uses (clevercloud-tcp:secret wins); the plugin sees only clevercloud-tcp:secret.
         """
         return __config__.get('secret')
 
     @_builtins.property
     def token(self) -> Optional[str]:
         """
-        OAuth token of `clever login` (with `secret`). Environment: CLEVER_TOKEN. Also read as clevercloud:token, the key pulumi-clevercloud uses; clevercloud-tcp:token wins when both are set.
+        OAuth token of `clever login` (with `secret`). Environment: CLEVER_TOKEN. The Python dynamic provider also reads clevercloud:token, the key pulumi-clevercloud uses (clevercloud-tcp:token wins); the plugin sees only clevercloud-tcp:token.
         """
         return __config__.get('token')
 
