@@ -17,7 +17,7 @@ import os
 import re
 import subprocess
 import traceback
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -39,8 +39,8 @@ from clevercloud_tcp.emulator import EmulatorProcess, Fixture
 from clevercloud_tcp.emulator.fixture import App, NamespaceSpec, Owner, TokenPair, User
 from clevercloud_tcp.local_stack import engine_env
 from clevercloud_tcp.session import Session
-from pulumi_clevercloud_tcp import TcpRedirection
 
+from faces import DYNAMIC, FACES, Face
 from support import StackFactory
 
 TOKEN = "tok-PLANTED-7f3a"
@@ -78,10 +78,13 @@ def fixture_data() -> Fixture:
     return PLANTED_FIXTURE
 
 
-def program() -> None:
-    redirection = TcpRedirection("db", app_id=APP, namespace="default")
-    pulumi.export("port", redirection.port)
-    pulumi.export("url", redirection.url)
+def program_of(face: Face) -> Callable[[], None]:
+    def program() -> None:
+        redirection = face.redirection("db", app_id=APP, namespace="default")
+        pulumi.export("port", redirection.port)
+        pulumi.export("url", redirection.url)
+
+    return program
 
 
 class Transcript:
@@ -116,23 +119,34 @@ def leaks(text: str, secrets: Iterable[str] = EVERY_SECRET) -> list[str]:
 
 
 def make_planted_stack(
-    make_stack: StackFactory, tmp_path: Path, secrets: dict[str, str], env: dict[str, str]
+    make_stack: StackFactory,
+    tmp_path: Path,
+    secrets: dict[str, str],
+    env: dict[str, str],
+    endpoint: str,
+    face: Face = DYNAMIC,
 ) -> auto.Stack:
     # The engine and every process it starts write their temporary files (glog's log files included)
     # inside the test's directory, so that all of them can be searched.
     temp = tmp_path / "engine-tmp"
     temp.mkdir(exist_ok=True)
     return make_stack(
-        program, secrets=secrets, env={"TMPDIR": str(temp), "TMP": str(temp), "TEMP": str(temp), **env}
+        program_of(face),
+        config=face.keys({"clevercloud:endpoint": endpoint}),
+        secrets=face.keys(secrets),
+        env={"TMPDIR": str(temp), "TMP": str(temp), "TEMP": str(temp), **env},
     )
 
 
 # The one place a credential given as stack config does show: the engine itself, at -v=9, logs every
 # property it marshals for a provider RPC, the decrypted config sent to Configure included
 # (pulumi/pulumi sdk/go/common/resource/plugin/rpc.go, MarshalProperties: `logging.V(9).Infof(
-# "Marshaling property for RPC[%s]: %s=%v", ...)`). That is upstream code, which this project cannot
-# change; credentials from the environment never cross that RPC (see the `*-env` cases).
-ENGINE_CONFIGURE_LOG = re.compile(r"Marshaling property for RPC\[Provider\[\w+\]\.Configure\(\)\.inputs\]")
+# "Marshaling property for RPC[%s]: %s=%v", ...)`), and for a plugin the config it sends to and gets
+# back from CheckConfig too. That is upstream code, which this project cannot change; credentials from
+# the environment never cross those RPCs (see the `*-env` cases).
+ENGINE_CONFIGURE_LOG = re.compile(
+    r"[Mm]arshaling property for RPC\[Provider\[[\w-]+(, 0x[0-9a-f]+)?\]\.(Configure|CheckConfig)\([^)]*\)\.(inputs|news|olds)\]"
+)
 
 
 def leaking_lines(lines: Iterable[str], *, config_secrets: bool) -> list[str]:
@@ -168,16 +182,20 @@ def assert_nothing_leaked(
     plain = plain_export(pulumi_cli, tmp_path / "pulumi")
     assert not leaks(plain), f"`pulumi stack export` shows {leaks(plain)}"
     for resource in json.loads(plain)["deployment"].get("resources", []):
-        if "TcpRedirection" in resource["type"]:
+        if resource["type"] == DYNAMIC.type_token:
             assert "ciphertext" in resource["inputs"]["__provider"]  # a secret, as the engine stores it
+        elif "TcpRedirection" in resource["type"]:
+            assert "__provider" not in resource["inputs"]  # the plugin's state holds no provider object
     # The state decrypted (export_stack passes --show-secrets): the resources, the pickled provider
     # included, hold no credential; only the engine's record of the stack config (the default
     # provider's inputs) holds the ones given as secret config, which the plain export showed encrypted.
     for resource in stack.export_stack().deployment.get("resources", []):
-        if resource["type"] == "pulumi:providers:pulumi-python" and config_secrets:
+        if resource["type"].startswith("pulumi:providers:") and config_secrets:
+            # The default provider's inputs are the stack config (keys bare for the plugin's own namespace).
+            allowed = {name for key in (*OAUTH_SECRETS, *API_TOKEN_SECRETS) for name in (key, key.partition(":")[2])}
             for key in ("inputs", "outputs"):
                 shown = {k for k, v in resource.get(key, {}).items() if leaks(json.dumps(v))}
-                assert shown <= set(OAUTH_SECRETS) | set(API_TOKEN_SECRETS), shown
+                assert shown <= allowed, shown
             continue
         assert not leaks(json.dumps(resource)), (resource["type"], leaks(json.dumps(resource)))
         pickled = resource.get("inputs", {}).get("__provider")
@@ -218,12 +236,14 @@ CASES = {
 }
 
 
+@pytest.mark.parametrize("face", FACES, ids=[f.name for f in FACES])
 @pytest.mark.parametrize("case", list(CASES))
 def test_a_whole_life_cycle_at_full_verbosity_leaks_no_credential(
-    case: str, make_stack: StackFactory, e2e_emulator: EmulatorProcess, tmp_path: Path, pulumi_cli: Path
+    case: str, face: Face, make_stack: StackFactory, e2e_emulator: EmulatorProcess, tmp_path: Path, pulumi_cli: Path
 ) -> None:
     secrets, env = CASES[case]
-    stack = make_planted_stack(make_stack, tmp_path, secrets, env)
+    stack = make_planted_stack(make_stack, tmp_path, secrets, env, e2e_emulator.url, face)
+    secrets = face.keys(secrets)
     assert all(value.secret for key, value in stack.get_all_config().items() if key in secrets)
     transcript = Transcript()
 
@@ -257,7 +277,7 @@ def test_a_refused_credential_fails_clearly_without_showing_it(
     tmp_path: Path,
     pulumi_cli: Path,
 ) -> None:
-    stack = make_planted_stack(make_stack, tmp_path, secrets, {})
+    stack = make_planted_stack(make_stack, tmp_path, secrets, {}, e2e_emulator.url)
 
     # As a user meets it: the error of a plain `up`.
     with pytest.raises(auto.errors.CommandError) as failure:
