@@ -3,7 +3,7 @@
 The emulator answers an empty list with `200 []` or with `404` (as the official JS client expects),
 a DELETE with a message, `{}` or `204`, a POST with 200 or 201 (`Answers` in its fixture). Under each:
 create, refresh after a removal and after a re-creation outside Pulumi, destroy of a redirection
-already gone, adoption, and a create whose answer was lost.
+already gone, adoption, and a create whose answer was lost; through both faces.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from pydantic import SecretStr
 from clevercloud_tcp import CleverCloudClient, OAuthCredentials
 from clevercloud_tcp.emulator import Answers, EmulatorProcess, Fixture
 from clevercloud_tcp.emulator.fixture import DEFAULT_FIXTURE, ORG_ID
-from pulumi_clevercloud_tcp import TcpRedirection
 
+from faces import FACES, Face
 from support import StackFactory
 
 TOKEN, SECRET = "emulator-token", "emulator-secret"
@@ -38,9 +38,24 @@ def fixture_data(request: pytest.FixtureRequest) -> Fixture:
     return DEFAULT_FIXTURE.model_copy(update={"answers": request.param})
 
 
-def program_of(settings: dict[str, Any]) -> Callable[[], None]:
+@pytest.fixture(params=FACES, ids=[f.name for f in FACES])
+def face_stack(request: pytest.FixtureRequest, make_stack: StackFactory, e2e_emulator: EmulatorProcess) -> Callable[..., auto.Stack]:
+    """`face_stack(settings)`: a one-redirection stack through the dynamic provider, or the plugin."""
+    face: Face = request.param
+
+    def build(settings: dict[str, Any]) -> auto.Stack:
+        return make_stack(
+            program_of(settings, face),
+            config=face.keys({"clevercloud:endpoint": e2e_emulator.url}),
+            secrets=face.keys({"clevercloud:token": TOKEN, "clevercloud:secret": SECRET}),
+        )
+
+    return build
+
+
+def program_of(settings: dict[str, Any], face: Face) -> Callable[[], None]:
     def program() -> None:
-        redirection = TcpRedirection("tcp", app_id=GAME_APP, adopt=settings.get("adopt"))
+        redirection = face.redirection("tcp", app_id=GAME_APP, adopt=settings.get("adopt"))
         pulumi.export("port", redirection.port)
         pulumi.export("adopted", redirection.adopted)
 
@@ -67,8 +82,8 @@ def api(emu: EmulatorProcess) -> CleverCloudClient:
     return CleverCloudClient(emu.url, OAuthCredentials(token=SecretStr(TOKEN), secret=SecretStr(SECRET)))
 
 
-def test_create_refresh_and_destroy_of_one_already_gone(make_stack: StackFactory, e2e_emulator: EmulatorProcess) -> None:
-    stack = make_stack(program_of({}))
+def test_create_refresh_and_destroy_of_one_already_gone(face_stack: Callable[..., auto.Stack], e2e_emulator: EmulatorProcess) -> None:
+    stack = face_stack({})
     port = int(stack.up(color="never", on_output=quiet).outputs["port"].value)
     assert held(e2e_emulator) == recorded(stack) == [("default", port)]
 
@@ -94,11 +109,11 @@ def test_create_refresh_and_destroy_of_one_already_gone(make_stack: StackFactory
     assert [w["method"] for w in e2e_emulator.writes()] == ["DELETE"]
 
 
-def test_adoption_and_a_create_whose_answer_was_lost(make_stack: StackFactory, e2e_emulator: EmulatorProcess) -> None:
+def test_adoption_and_a_create_whose_answer_was_lost(face_stack: Callable[..., auto.Stack], e2e_emulator: EmulatorProcess) -> None:
     with api(e2e_emulator) as client:
         existing = client.add_tcp_redirection(ORG_ID, GAME_APP, "default").port
     settings: dict[str, Any] = {"adopt": True}
-    stack = make_stack(program_of(settings))
+    stack = face_stack(settings)
     result = stack.up(color="never", on_output=quiet)
     assert (result.outputs["port"].value, result.outputs["adopted"].value) == (existing, True)
     assert held(e2e_emulator) == recorded(stack) == [("default", existing)]
