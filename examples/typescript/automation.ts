@@ -20,6 +20,17 @@ function fail(message: string): never {
     process.exit(2);
 }
 
+// The engine's whole output is already on stderr: the last line names the cause, the first error the
+// engine reported that is not the program's in-flight calls being cut off.
+function cause(message: string): string {
+    const errors = message
+        .split("\n")
+        .map((line) => line.trim().replace(/^stderr: /, ""))
+        .filter((line) => line.startsWith("error: "));
+    const first = errors.find((line) => !line.startsWith("error: Unhandled exception")) ?? errors[0];
+    return first?.slice("error: ".length) ?? message.split("\n")[0];
+}
+
 async function run(stack: Stack, command: Command): Promise<Report> {
     const options = { color: "never" as const, onOutput: (line: string) => process.stderr.write(line) };
     switch (command) {
@@ -71,4 +82,4 @@ async function main(): Promise<void> {
     console.log(JSON.stringify(await run(stack, command)));
 }
 
-main().catch((err: unknown) => fail(err instanceof Error ? err.message : String(err)));
+main().catch((err: unknown) => fail(cause(err instanceof Error ? err.message : String(err))));

@@ -65,7 +65,8 @@ def content_key(root: Path, paths: Iterable[Path]) -> str:
 def cached(name: str, key: str, build: Callable[[Path], None]) -> Path:
     """`CACHE/name/key`, made by `build(folder)` the first time; entries of other keys are removed.
 
-    Built aside and renamed, so that an interrupted build is never taken for a finished one.
+    Built aside and renamed, so that an interrupted build is never taken for a finished one; partial
+    builds of this key (another run's, or an interrupted one's) are left alone.
     """
     root = CACHE / name
     done = root / key
@@ -75,9 +76,12 @@ def cached(name: str, key: str, build: Callable[[Path], None]) -> Path:
         partial.mkdir(parents=True)
         build(partial)
         for stale in root.iterdir():
-            if stale.name != partial.name:
+            if not stale.name.startswith(key):
                 shutil.rmtree(stale, ignore_errors=True)
-        partial.rename(done)
+        try:
+            partial.rename(done)
+        except OSError:  # another run finished the same build first
+            shutil.rmtree(partial)
     return done
 
 
@@ -90,12 +94,15 @@ class ExampleStack:
         inherited = {k: v for k, v in os.environ.items() if not k.startswith(("PULUMI_", "CLEVER_"))}
         # Credentials reach the plugin the engine starts through its environment, never the argv or the state.
         self.env = {**inherited, **engine_env(cli_dir, work, {"CLEVER_TOKEN": TOKEN, "CLEVER_SECRET": SECRET})}
-        self.args = ["--app-id", MQTT_APP, "--endpoint", emulator.url]
+        self.endpoint = emulator.url
+
+    def invoke(self, command: str, namespace: str | None = None, app_id: str = MQTT_APP) -> subprocess.CompletedProcess[str]:
+        extra = ["--namespace", namespace] if namespace else []
+        return run([*self.driver, command, "--app-id", app_id, "--endpoint", self.endpoint, *extra], self.work, self.env, timeout=300)
 
     def run(self, command: str, namespace: str | None = None) -> dict[str, Any]:
         """The driver's report of `command`: `changes` (operation: count) and, after up or refresh, `outputs`."""
-        extra = ["--namespace", namespace] if namespace else []
-        done = run([*self.driver, command, *self.args, *extra], self.work, self.env, timeout=300)
+        done = self.invoke(command, namespace)
         assert done.returncode == 0, f"{command} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}"
         return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
@@ -149,3 +156,13 @@ def check_life_cycle(stack: ExampleStack, emulator: EmulatorProcess) -> None:
 
     stack.run("destroy")
     assert held(emulator) == {} and stack.recorded() == {}
+
+
+def check_refusal_reads_as_one_line(stack: ExampleStack, emulator: EmulatorProcess) -> None:
+    """A bad app id: the driver's last line is the provider's message naming the field; nothing is written."""
+    done = stack.invoke("up", app_id="my-app")
+    assert done.returncode != 0
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("automation: ") and "appId: expected an application id like app_<uuid>" in last, done.stderr
+    assert "Traceback" not in last and " at " not in last
+    assert emulator.writes() == []

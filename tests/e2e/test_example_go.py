@@ -16,7 +16,8 @@ import pytest
 from clevercloud_tcp.emulator import EmulatorProcess
 
 from example_programs import (
-    MQTT_APP, REPO_ROOT, ExampleStack, cached, check_life_cycle, content_key, require_tools, run, succeed,
+    MQTT_APP, REPO_ROOT, ExampleStack, cached, check_life_cycle, check_refusal_reads_as_one_line, content_key,
+    require_tools, run, succeed,
 )
 
 EXAMPLE = REPO_ROOT / "examples" / "go"
@@ -37,8 +38,17 @@ def driver() -> Path:
     return cached("example-go", f"{version}-{content_key(REPO_ROOT, sources)}", build) / "automation"
 
 
-def test_life_cycle_against_the_emulator(driver: Path, pulumi_cli: Path, e2e_emulator: EmulatorProcess, tmp_path: Path) -> None:
-    check_life_cycle(ExampleStack([str(driver)], "clevercloud-tcp-go", pulumi_cli, e2e_emulator, tmp_path), e2e_emulator)
+@pytest.fixture
+def stack(driver: Path, pulumi_cli: Path, e2e_emulator: EmulatorProcess, tmp_path: Path) -> ExampleStack:
+    return ExampleStack([str(driver)], "clevercloud-tcp-go", pulumi_cli, e2e_emulator, tmp_path)
+
+
+def test_life_cycle_against_the_emulator(stack: ExampleStack, e2e_emulator: EmulatorProcess) -> None:
+    check_life_cycle(stack, e2e_emulator)
+
+
+def test_bad_input_is_refused_in_one_line(stack: ExampleStack, e2e_emulator: EmulatorProcess) -> None:
+    check_refusal_reads_as_one_line(stack, e2e_emulator)
 
 
 CHECKED = """package main

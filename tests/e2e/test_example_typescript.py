@@ -17,7 +17,8 @@ import pytest
 from clevercloud_tcp.emulator import EmulatorProcess
 
 from example_programs import (
-    MQTT_APP, REPO_ROOT, ExampleStack, cached, check_life_cycle, content_key, require_tools, run, succeed,
+    MQTT_APP, REPO_ROOT, ExampleStack, cached, check_life_cycle, check_refusal_reads_as_one_line, content_key,
+    require_tools, run, succeed,
 )
 
 EXAMPLE = REPO_ROOT / "examples" / "typescript"
@@ -61,9 +62,18 @@ def program(node_modules: Path, tmp_path_factory: pytest.TempPathFactory) -> Pat
     return work
 
 
-def test_life_cycle_against_the_emulator(program: Path, pulumi_cli: Path, e2e_emulator: EmulatorProcess, tmp_path: Path) -> None:
+@pytest.fixture
+def stack(program: Path, pulumi_cli: Path, e2e_emulator: EmulatorProcess, tmp_path: Path) -> ExampleStack:
     driver = ["node", str(program / "bin" / "automation.js")]
-    check_life_cycle(ExampleStack(driver, "clevercloud-tcp-typescript", pulumi_cli, e2e_emulator, tmp_path), e2e_emulator)
+    return ExampleStack(driver, "clevercloud-tcp-typescript", pulumi_cli, e2e_emulator, tmp_path)
+
+
+def test_life_cycle_against_the_emulator(stack: ExampleStack, e2e_emulator: EmulatorProcess) -> None:
+    check_life_cycle(stack, e2e_emulator)
+
+
+def test_bad_input_is_refused_in_one_line(stack: ExampleStack, e2e_emulator: EmulatorProcess) -> None:
+    check_refusal_reads_as_one_line(stack, e2e_emulator)
 
 
 # case: (a property of the program, written wrong, what tsc says)

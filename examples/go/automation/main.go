@@ -16,6 +16,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optdestroy"
@@ -38,6 +39,26 @@ type report struct {
 func fail(format string, args ...interface{}) {
 	fmt.Fprintf(os.Stderr, "automation: "+format+"\n", args...)
 	os.Exit(2)
+}
+
+// cause names what failed: the engine's whole output is already on stderr, so this is the first error
+// the engine reported that is not the program's in-flight calls being cut off.
+func cause(err error) string {
+	var errors []string
+	for _, line := range strings.Split(err.Error(), "\n") {
+		if line = strings.TrimPrefix(strings.TrimSpace(line), "stderr: "); strings.HasPrefix(line, "error: ") {
+			errors = append(errors, strings.TrimPrefix(line, "error: "))
+		}
+	}
+	for _, message := range errors {
+		if !strings.HasPrefix(message, "Unhandled exception") && !strings.HasPrefix(message, "an unhandled error occurred") {
+			return message
+		}
+	}
+	if len(errors) > 0 {
+		return errors[0]
+	}
+	return strings.SplitN(err.Error(), "\n", 2)[0]
 }
 
 func changes(summary *map[string]int) map[string]int {
@@ -112,7 +133,7 @@ func main() {
 	}
 	stack, err := auto.UpsertStackInlineSource(ctx, *stackName, project, redirections.Program, auto.EnvVars(env))
 	if err != nil {
-		fail("%v", err)
+		fail("%s", cause(err))
 	}
 	config := auto.ConfigMap{"appId": {Value: *appID}}
 	if *endpoint != "" {
@@ -121,14 +142,14 @@ func main() {
 	if *namespace != "" {
 		config["namespace"] = auto.ConfigValue{Value: *namespace}
 	} else if err := stack.RemoveConfig(ctx, "namespace"); err != nil {
-		fail("%v", err)
+		fail("%s", cause(err))
 	}
 	if err := stack.SetAllConfig(ctx, config); err != nil {
-		fail("%v", err)
+		fail("%s", cause(err))
 	}
 	result, err := run(ctx, stack, command)
 	if err != nil {
-		fail("%v", err)
+		fail("%s", cause(err))
 	}
 	line, err := json.Marshal(result)
 	if err != nil {
