@@ -27,7 +27,7 @@ from clevercloud_tcp import (
 )
 from clevercloud_tcp.emulator import App, EmulatorProcess, Fixture, NamespaceSpec, organisation_fixture
 from clevercloud_tcp.emulator.fixture import DEFAULT_FIXTURE, OTHER_ORG_ID, USER_ID
-from clevercloud_tcp.emulator.store import PoolExhausted, PortPool
+from clevercloud_tcp.emulator.store import PoolExhausted, PortPool, Store
 
 from support import APP, FAST_RETRIES, OWNER, SECRET, TOKEN, oauth
 
@@ -81,7 +81,9 @@ def crowd() -> Iterator[EmulatorProcess]:
 
 
 @pytest.mark.parametrize("namespace", ["wide", "narrow"])
-def test_parallel_adds_never_hand_out_a_port_twice(crowd: EmulatorProcess, namespace: str) -> None:
+def test_concurrent_adds_over_http_never_hand_out_a_port_twice(crowd: EmulatorProcess, namespace: str) -> None:
+    # Every request is answered, a full namespace as NoPortLeft. The handlers run one at a time on
+    # one event loop, so this cannot race the store itself: the test below does.
     crowd.reset()
     ports = CROWD_RANGES[namespace]
     start = threading.Barrier(THREADS)
@@ -107,6 +109,62 @@ def test_parallel_adds_never_hand_out_a_port_twice(crowd: EmulatorProcess, names
         assert set(won.values()) == set(ports)  # every port went to someone
     held = {row["app_id"]: row["port"] for row in crowd.redirections()}
     assert held == won
+
+
+@pytest.fixture
+def quick_switches() -> Iterator[None]:
+    """Threads switch every microsecond, so that unguarded steps of an allocation would interleave."""
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    yield
+    sys.setswitchinterval(before)
+
+
+@pytest.mark.parametrize("namespace", ["wide", "narrow"])
+@pytest.mark.usefixtures("quick_switches")
+def test_threads_adding_and_removing_in_the_store_never_share_a_port(namespace: str) -> None:
+    """Threads call the store directly, as a threaded server would, each adding and removing its own app's."""
+    ports = CROWD_RANGES[namespace]
+    store = Store([NamespaceSpec(name=namespace, min_port=ports.start, max_port=ports.stop - 1)])
+    start = threading.Barrier(THREADS)
+    guard = threading.Lock()
+    holders: dict[int, str] = {}  # port -> the app the store gave it to, and has not taken back
+    clashes: list[tuple[int, str, str]] = []
+
+    def churn(app: str) -> int:
+        refused = 0
+        start.wait()
+        for round_ in range(20):
+            try:
+                port = store.add(CROWD_ORG, app, namespace).port
+            except PoolExhausted:
+                refused += 1
+                continue
+            with guard:
+                if port in holders:
+                    clashes.append((port, holders[port], app))
+                holders[port] = app
+            if round_ < 19:  # the last one stays, for the final count
+                with guard:
+                    del holders[port]  # before the store frees it: another thread may get it next
+                store.remove(app, namespace, port)
+        return refused
+
+    with ThreadPoolExecutor(THREADS) as pool:
+        refused = sum(pool.map(churn, CROWD_APPS))
+
+    assert clashes == [], "a port was handed out twice"
+    held = {r.port: r.app_id for r in store.list()}
+    assert held == holders
+    assert set(held) <= set(ports)
+    if len(ports) >= THREADS:
+        assert refused == 0  # "no port left" only when the namespace is full
+    else:  # every port comes back, once each
+        for port, app in held.items():
+            store.remove(app, namespace, port)
+        assert sorted(store.add(CROWD_ORG, app, namespace).port for app in CROWD_APPS[: len(ports)]) == list(ports)
+        with pytest.raises(PoolExhausted):
+            store.add(CROWD_ORG, CROWD_APPS[len(ports)], namespace)
 
 
 # (b) Restart with --state.
