@@ -73,7 +73,8 @@ class ApiError(CleverCloudError):
 
 class InvalidCredentials(ApiError):
     hint = (
-        "Check clevercloud:token and clevercloud:secret (or clevercloud:apiToken), "
+        "Check clevercloud-tcp:token and clevercloud-tcp:secret, or clevercloud-tcp:apiToken (the dynamic "
+        "provider also reads clevercloud:token, clevercloud:secret, clevercloud:apiToken), "
         "or CLEVER_TOKEN and CLEVER_SECRET (or CLEVER_API_TOKEN)."
     )
 

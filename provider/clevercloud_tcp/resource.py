@@ -181,9 +181,9 @@ def create(session: Session, props: Mapping[str, Any]) -> tuple[str, dict[str, A
         existing = client.find_tcp_redirection(owner_id, inputs.app_id, inputs.namespace)
         if existing is None:
             raise
-        if not inputs.adopt:
+        if not (inputs.adopt or session.recovering):
             raise _conflict(exc, inputs, existing.port) from None
-        redirection, adopted = existing, True
+        redirection, adopted = existing, inputs.adopt
         session.remember_adopted((owner_id, inputs.app_id, inputs.namespace, existing.port))
     except errors.NamespaceNotFound as exc:
         names = ", ".join(ns.namespace for ns in client.list_namespaces(owner_id))

@@ -1,5 +1,5 @@
 """Runs a Pulumi program in Python with the real engine on this machine, with no Pulumi account and
-no language host: `python -m clevercloud_tcp.run PROGRAM {up,preview,refresh,destroy}`.
+no language host: `python -m clevercloud_tcp.run PROGRAM {up,preview,refresh,destroy,recover}`.
 
 PROGRAM is a Python file, or a folder with `__main__.py` (a Pulumi project folder); it runs as an
 Automation API inline program, as `pulumi up` would run it, with the project name of its `Pulumi.yaml`.
@@ -23,8 +23,9 @@ import yaml
 from pulumi import automation as auto
 
 from .local_stack import PASSPHRASE, engine_env, find_pulumi, local_stack
+from .session import RECOVER
 
-OPERATIONS = ("up", "preview", "refresh", "destroy")
+OPERATIONS = ("up", "preview", "refresh", "destroy", "recover")
 NO_PULUMI = (
     "no `pulumi` CLI with the `pulumi-resource-pulumi-python` plugin script beside it or on PATH: "
     "run scripts/install-pulumi from a checkout of pulumi-clevercloud-tcp (it builds or finds the CLI "
@@ -165,6 +166,17 @@ def _first_error(err: auto.CommandError) -> str:
     return (telling or said or ["the pulumi CLI failed; its output is above"])[0]
 
 
+def recover(stack: auto.Stack) -> Callable[..., object]:
+    """After an interrupted run (see clevercloud_tcp.recover): drop pending creates, then `up`, in which
+    a redirection that exists for a declared key is taken as the one the interrupted run made."""
+
+    def operation(**output: Callable[[str], None]) -> object:
+        stack.refresh(clear_pending_creates=True, **output)
+        return stack.up(**output)
+
+    return operation
+
+
 def run(args: argparse.Namespace) -> None:
     program, folder = load_program(args.program)
     project = args.project or project_name(args.program, folder)
@@ -187,16 +199,16 @@ def run(args: argparse.Namespace) -> None:
             stack=args.stack,
             config={**emulator_config, **dict(args.config)},
             secrets={**emulator_secrets, **dict(args.secret)},
-            env={"PULUMI_CONFIG_PASSPHRASE": passphrase},
+            env={"PULUMI_CONFIG_PASSPHRASE": passphrase, **({RECOVER: "true"} if args.operation == "recover" else {})},
         )
-        operation = getattr(stack, args.operation)
+        operation = recover(stack) if args.operation == "recover" else getattr(stack, args.operation)
         try:
             # Pulumi's own `pulumi stack rm` advice lacks the backend: the lines printed below have it.
             show = echo_without_stack_rm_hint if args.operation == "destroy" else echo
             operation(on_output=show, on_error=show)
         except auto.CommandError as err:
             raise UsageError(f"pulumi {args.operation} failed: {_first_error(err)}") from None
-        if args.operation == "up" and args.emulator:
+        if args.operation in ("up", "recover") and args.emulator:
             kept = state_dir / "emulator.sqlite"
             print(f"The emulator stops now; what it holds stays in {kept} (its --state), so a later")
             print(f"`python -m clevercloud_tcp.run {args.program} destroy --emulator` with the same --backend-dir")

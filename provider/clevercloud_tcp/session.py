@@ -8,6 +8,7 @@ resources need it.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Mapping
 
@@ -19,6 +20,9 @@ from .models import Vhost
 
 log = logging.getLogger("clevercloud_tcp")
 CLEVERAPPS_SUFFIX = ".cleverapps.io"
+# Set for the one `pulumi up` that follows an interrupted one: a redirection that already exists for a
+# key the program declares is taken as the one the interrupted run made (see README, "Recovering").
+RECOVER = "CLEVERCLOUD_TCP_RECOVER"
 Key = tuple[str, str, str, int]  # owner, app, namespace, port
 
 
@@ -51,6 +55,7 @@ class Session:
         # adopts the port) before the engine deletes the old one, whose state names the same port:
         # that delete must leave it alone, or the stack would record a port nobody holds.
         self._adopted: set[Key] = set()
+        self.recovering = os.environ.get(RECOVER) == "true"
 
     def _lock_for(self, key: object) -> threading.Lock:
         """One lock per look-up: the engine's parallel requests wait for the same look-up, not for others."""

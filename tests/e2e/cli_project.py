@@ -41,11 +41,18 @@ class CliProject:
             "PULUMI_DIY_BACKEND_NO_LEGACY_WARNING": "true",
         }
 
-    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run(
-            ["pulumi", *args, "--non-interactive", "--color=never"],
-            cwd=self.dir, env=self.env, capture_output=True, text=True, timeout=300,
+    def command(self, *args: str) -> list[str]:
+        return ["pulumi", *args, "--non-interactive", "--color=never"]
+
+    def start(self, *args: str) -> subprocess.Popen[str]:
+        """A command left running (to be interrupted), its output discarded."""
+        return subprocess.Popen(
+            self.command(*args), cwd=self.dir, env=self.env, text=True,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
+
+    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run(self.command(*args), cwd=self.dir, env=self.env, capture_output=True, text=True, timeout=300)
         if check and done.returncode != 0:
             raise CliError(f"pulumi {' '.join(args)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
         return done
@@ -65,9 +72,12 @@ class CliProject:
     def outputs(self) -> dict[str, Any]:
         return dict(json.loads(self.run("stack", "output", "--json", "--show-secrets").stdout))
 
+    def deployment(self) -> dict[str, Any]:
+        return dict(json.loads(self.run("stack", "export").stdout)["deployment"])
+
     def resources(self) -> dict[str, dict[str, Any]]:
         """The redirections the state records, by resource name: their id and outputs."""
-        deployment = json.loads(self.run("stack", "export").stdout)["deployment"]
+        deployment = self.deployment()
         return {
             r["urn"].rsplit("::", 1)[1]: {"id": r["id"], **r.get("outputs", {})}
             for r in deployment.get("resources", [])
