@@ -1,8 +1,14 @@
-"""The example program's wiring, with `pulumi.runtime.set_mocks` (no provider runs here)."""
+"""The example program's own wiring, with `pulumi.runtime.set_mocks` (no provider runs here).
+
+The mocks answer as the provider would, with ports and hosts the program cannot guess; the tests
+check what the program does with them: which inputs it passes to which resource, which output feeds
+which export, and the connection string it builds.
+"""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,62 +17,115 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples" / "python"))
 
-from redirections import declare_redirections  # noqa: E402
+import redirections  # noqa: E402
 from support import RecordingMocks  # noqa: E402
 
 APP = "app_0d4f6a4e-3c2b-4e1f-9a8b-7c6d5e4f3a2b"
-PORTS = {"cleverapps": 5101, "default": 5202}
+TYPE = "pulumi-python:dynamic/clevercloud-tcp:TcpRedirection"
+EXPORTS = ["cleverapps_port", "cleverapps_url", "default_port", "default_url", "redis_uri"]
 
 
 class FakeEngine(RecordingMocks):
+    """Answers each namespace with its own port, and a host found for it when none is given."""
+
+    def __init__(self, found: dict[str, str | None], ports: dict[str, int]) -> None:
+        super().__init__()
+        self.found, self.ports = found, ports
+        self.names: dict[str, dict[str, Any]] = {}  # resource name -> its inputs
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        self.names[args.name] = dict(args.inputs)
+        return super().new_resource(args)
+
     def outputs_for(self, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         namespace = inputs["namespace"]
-        host = inputs.get("host") or (f"{APP.replace('_', '-')}.cleverapps.io" if namespace == "cleverapps" else None)
-        port = float(PORTS[namespace])  # numbers cross the engine as doubles
-        url = f"tcp://{host}:{int(port)}" if host else None
-        return f"{inputs['appId']}/{namespace}", {**inputs, "host": host, "port": port, "url": url}
+        host = inputs.get("host") or self.found[namespace]
+        port = self.ports[namespace]
+        url = f"tcp://{host}:{port}" if host else None
+        # Numbers cross the engine as doubles.
+        return f"{inputs['appId']}/{namespace}", {**inputs, "host": host, "port": float(port), "url": url}
 
 
-@pytest.fixture
-def engine() -> RecordingMocks:
-    return FakeEngine().install()
+def engine(found: dict[str, str | None]) -> FakeEngine:
+    return FakeEngine(found, {"cleverapps": 5101, "default": 5202}).install()
+
+
+def when_known(outputs: list[pulumi.Output[Any]], check: Any) -> Any:
+    """Runs `check` on the values once every output is known, that is once every resource is registered."""
+    return pulumi.Output.all(*outputs).apply(check)
 
 
 @pulumi.runtime.test
-def test_declares_one_redirection_per_namespace_with_camel_case_inputs(engine: RecordingMocks) -> Any:
-    outputs = declare_redirections(APP, "cache.example.com")
+def test_the_app_goes_to_both_redirections_and_the_host_to_the_default_one_only() -> Any:
+    fake = engine({"cleverapps": "a.cleverapps.io", "default": None})
+    outputs = redirections.declare_redirections(APP, "cache.example.com")
 
     def check(_: Any) -> None:
-        assert sorted(inputs["namespace"] for _, inputs in engine.created) == ["cleverapps", "default"]
-        for typ, inputs in engine.created:
-            assert typ == "pulumi-python:dynamic/clevercloud-tcp:TcpRedirection"
-            assert inputs["appId"] == APP and "__provider" in inputs
-            assert "app_id" not in inputs
+        assert {typ for typ, _ in fake.created} == {TYPE}
+        cleverapps, default = fake.names["redis-cleverapps"], fake.names["redis-default"]
+        assert (cleverapps["appId"], cleverapps["namespace"], cleverapps.get("host")) == (APP, "cleverapps", None)
+        assert (default["appId"], default["namespace"], default["host"]) == (APP, "default", "cache.example.com")
+        assert set(fake.names) == {"redis-cleverapps", "redis-default"}
 
-    # Once every output is known, both resources have been registered.
-    return pulumi.Output.all(*outputs.values()).apply(check)
+    return when_known(list(outputs.values()), check)
 
 
 @pulumi.runtime.test
-def test_outputs_are_ports_as_ints_and_urls(engine: RecordingMocks) -> Any:
-    outputs = declare_redirections(APP, "cache.example.com")
+def test_each_export_comes_from_its_own_redirection_and_the_uri_from_the_default_ones_outputs() -> Any:
+    # No host given: the provider found one; the URI must use what it found, and the port it assigned.
+    engine({"cleverapps": "a.cleverapps.io", "default": "found.example.com"})
+    outputs = redirections.declare_redirections(APP)
 
     def check(values: list[Any]) -> None:
-        cleverapps_port, cleverapps_url, default_port, default_url, redis_uri = values
-        assert (cleverapps_port, default_port) == (5101, 5202)
-        assert isinstance(default_port, int)
-        assert cleverapps_url == f"tcp://{APP.replace('_', '-')}.cleverapps.io:5101"
-        assert default_url == "tcp://cache.example.com:5202"
-        assert redis_uri == "redis://cache.example.com:5202"
+        got = dict(zip(EXPORTS, values))
+        assert got == {
+            "cleverapps_port": 5101,
+            "cleverapps_url": "tcp://a.cleverapps.io:5101",
+            "default_port": 5202,
+            "default_url": "tcp://found.example.com:5202",
+            "redis_uri": "redis://found.example.com:5202",
+        }
+        assert isinstance(got["default_port"], int)  # not "5202.0" in a connection string
 
-    return pulumi.Output.all(*(outputs[k] for k in ("cleverapps_port", "cleverapps_url", "default_port", "default_url", "redis_uri"))).apply(check)
+    return when_known([outputs[name] for name in EXPORTS], check)
 
 
 @pulumi.runtime.test
-def test_no_known_host_means_no_url_and_no_uri(engine: RecordingMocks) -> Any:
-    outputs = declare_redirections(APP)
+def test_no_known_host_means_no_uri() -> Any:
+    engine({"cleverapps": "a.cleverapps.io", "default": None})
+    outputs = redirections.declare_redirections(APP)
 
     def check(values: list[Any]) -> None:
         assert values == [None, None]
 
-    return pulumi.Output.all(outputs["default_url"], outputs["redis_uri"]).apply(check)
+    return when_known([outputs["default_url"], outputs["redis_uri"]], check)
+
+
+@pytest.fixture
+def exported(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, pulumi.Output[Any]]]:
+    """What `program()` exports, with `appId` set and `host` set but empty in the stack config."""
+    exports: dict[str, pulumi.Output[Any]] = {}
+    monkeypatch.setattr(pulumi, "export", lambda name, value: exports.__setitem__(name, value))
+    pulumi.runtime.set_all_config({"project:appId": APP, "project:host": ""})
+    yield exports
+    pulumi.runtime.set_all_config({})
+
+
+@pulumi.runtime.test
+def test_the_program_reads_its_config_and_exports_every_output(exported: dict[str, pulumi.Output[Any]]) -> Any:
+    fake = engine({"cleverapps": "a.cleverapps.io", "default": None})
+    redirections.program()
+
+    def check(values: list[Any]) -> None:
+        assert dict(zip(EXPORTS, values)) == {
+            "cleverapps_port": 5101,
+            "cleverapps_url": "tcp://a.cleverapps.io:5101",
+            "default_port": 5202,
+            "default_url": None,
+            "redis_uri": None,
+        }
+        assert fake.names["redis-default"]["appId"] == APP
+        assert fake.names["redis-default"].get("host") is None  # an empty host is no host
+
+    assert sorted(exported) == sorted(EXPORTS)
+    return when_known([exported[name] for name in EXPORTS], check)
