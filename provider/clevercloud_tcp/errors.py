@@ -92,7 +92,7 @@ class OwnerNotFound(NotFound):
 
 
 class AppNotFound(NotFound):
-    hint = "Check app_id (app_<uuid>) and that it belongs to owner_id."
+    hint = "Check app_id (app_<uuid>) and that it belongs to the owner used: owner_id, clevercloud-tcp:organization, or the one found for the credentials."
 
 
 class NamespaceNotFound(NotFound):
