@@ -8,7 +8,6 @@ HTTP client is built on first use, both inside the provider process only.
 
 from __future__ import annotations
 
-import logging
 import sys
 from collections.abc import Mapping
 from typing import Any
@@ -31,9 +30,8 @@ from .config import OPTION_KEYS, check_keys
 from .credentials import ALL_CONFIG_KEYS
 from .inputs import PYTHON_NAMES
 from .session import Session, session_for
-from .watchdog import exit_with_parent
+from .hosting import start_provider_process
 
-log = logging.getLogger("clevercloud_tcp")
 
 
 def _plain(props: Mapping[str, Any]) -> dict[str, Any]:
@@ -50,7 +48,7 @@ class TcpRedirectionProvider(ResourceProvider):
         # Only the provider host calls configure: there, the user reads our message, not the host's
         # traceback (`pulumi.dynamic` formats every error with `traceback.format_exc`).
         sys.tracebacklimit = 0
-        exit_with_parent()
+        start_provider_process()
         check_keys(getattr(req.config, "_props", {}))  # the whole stack config: typos of our keys are refused
         keys = (*ALL_CONFIG_KEYS, *OPTION_KEYS)
         self._config = {k: v for k in keys if (v := req.config.get(k)) is not None}

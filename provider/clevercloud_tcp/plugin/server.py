@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import functools
-import logging
 import sys
 from collections.abc import Awaitable, Callable
 from importlib.metadata import version
@@ -22,7 +21,7 @@ from pulumi.runtime._grpc_settings import _GRPC_CHANNEL_OPTIONS
 from pulumi.runtime.proto import provider_pb2_grpc
 
 from ..errors import CleverCloudError
-from ..watchdog import exit_with_parent
+from ..hosting import start_provider_process
 from .provider import TcpRedirectionPlugin
 
 RPCS = ("CheckConfig", "Configure", "Check", "Diff", "Create", "Read", "Update", "Delete", "Invoke", "GetSchema")
@@ -79,10 +78,7 @@ def main() -> None:
     parser.add_argument("engine", help="address of the engine that started this plugin")
     parser.add_argument("--version", action="version", version=package_version())
     args, _ = parser.parse_known_args()
-    # Our own notes (a delete that found nothing, a retry) go to the engine's log; not every request.
-    logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
-    logging.getLogger("clevercloud_tcp").setLevel(logging.INFO)
-    exit_with_parent()
+    start_provider_process()
     try:
         asyncio.run(_serve(args.engine))
     except KeyboardInterrupt:
