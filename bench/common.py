@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from clevercloud_tcp import CleverCloudClient, OAuthCredentials
-from clevercloud_tcp.emulator import App, EmulatorProcess, Fixture, NamespaceSpec, organisation_fixture
-from clevercloud_tcp.local_stack import find_pulumi, local_stack
+from clevercloud_tcp.emulator import App, Fixture, NamespaceSpec, organisation_fixture
+from clevercloud_tcp.testing.emulator_process import EmulatorProcess
+from clevercloud_tcp.testing.local_stack import find_pulumi, local_stack
 from measure import Lap, lap
 from pulumi_clevercloud_tcp import TcpRedirection
 from pydantic import SecretStr

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from clevercloud_tcp.harness import ProviderHost
-from clevercloud_tcp.plugin_harness import PluginHost
+from clevercloud_tcp.testing.harness import ProviderHost
+from clevercloud_tcp.testing.plugin_harness import PluginHost
 from common import (
     ORG_ID,
     TWO_NAMESPACES,

@@ -17,8 +17,9 @@ sys.path.insert(0, str(ROOT / "examples" / "python"))
 
 from redirections import program  # noqa: E402
 
-from clevercloud_tcp.emulator import DEFAULT_FIXTURE, EmulatorProcess  # noqa: E402
-from clevercloud_tcp.local_stack import PASSPHRASE, local_stack  # noqa: E402
+from clevercloud_tcp.emulator import DEFAULT_FIXTURE  # noqa: E402
+from clevercloud_tcp.testing.emulator_process import EmulatorProcess  # noqa: E402
+from clevercloud_tcp.testing.local_stack import PASSPHRASE, local_stack  # noqa: E402
 from clevercloud_tcp.run import echo, echo_without_stack_rm_hint, shell_lines  # noqa: E402
 
 APP_ID = DEFAULT_FIXTURE.organisations[0].applications[1].id  # "mqtt-broker": two custom domains

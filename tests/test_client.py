@@ -38,7 +38,8 @@ from clevercloud_tcp import (
     resolve_settings,
 )
 from clevercloud_tcp.credentials import API_TOKEN_ENDPOINT, DEFAULT_ENDPOINT
-from clevercloud_tcp.emulator import Answers, App, EmulatorProcess, Fixture, NamespaceSpec, Owner, TokenPair, User
+from clevercloud_tcp.emulator import Answers, App, Fixture, NamespaceSpec, Owner, TokenPair, User
+from clevercloud_tcp.testing.emulator_process import EmulatorProcess
 from clevercloud_tcp.emulator.fixture import OTHER_ORG_ID
 
 from support import APP, FAST_RETRIES, OWNER, SECRET, TOKEN, oauth

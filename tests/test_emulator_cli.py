@@ -12,7 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from clevercloud_tcp.emulator import DEFAULT_FIXTURE, EmulatorProcess
+from clevercloud_tcp.emulator import DEFAULT_FIXTURE
+from clevercloud_tcp.testing.emulator_process import EmulatorProcess
 
 from support import APP, OWNER, oauth
 

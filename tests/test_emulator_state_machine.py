@@ -24,7 +24,8 @@ from clevercloud_tcp import (
     NoPortLeft,
     OAuthCredentials,
 )
-from clevercloud_tcp.emulator import App, EmulatorProcess, Fixture, NamespaceSpec, Owner, TokenPair, User
+from clevercloud_tcp.emulator import App, Fixture, NamespaceSpec, Owner, TokenPair, User
+from clevercloud_tcp.testing.emulator_process import EmulatorProcess
 
 from support import FAST_RETRIES
 

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import base64
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import grpc
+import psutil
 import pytest
 
 from clevercloud_tcp import CleverCloudClient
-from clevercloud_tcp.emulator import EmulatorProcess
-from clevercloud_tcp.harness import ProviderHost
+from clevercloud_tcp.testing.emulator_process import EmulatorProcess
+from clevercloud_tcp.testing.harness import ProviderHost, StartupError
 from clevercloud_tcp.provider import TcpRedirectionProvider
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime.rpc import UNKNOWN
@@ -188,3 +190,29 @@ def test_provider_without_any_credentials_fails_with_the_three_ways(emulator: Em
     details = refused.value.details()
     assert "clevercloud:token" in details and "CLEVER_TOKEN" in details and "clever login" in details
     assert emulator.writes() == []
+
+
+class Chatty(ProviderHost):
+    """A provider process that prints something else than its port, then keeps running."""
+
+    def _command(self) -> list[str]:
+        return [sys.executable, "-c", "import time; print('starting…', flush=True); time.sleep(600)"]
+
+
+@pytest.mark.parametrize(
+    ("host_class", "env", "said"),
+    [
+        (ProviderHost, {**os.environ, "PYTHONHOME": "/nonexistent"}, "exited before printing its port"),
+        (Chatty, None, "printed 'starting…' instead of its port"),
+    ],
+    ids=["exits", "prints-garbage"],
+)
+def test_a_provider_that_fails_to_start_is_one_error_and_leaves_no_process(
+    host_class: type[ProviderHost], env: dict[str, str] | None, said: str
+) -> None:
+    before = set(psutil.Process().children())  # the session's emulator, for one
+    with pytest.raises(StartupError) as failed:
+        with host_class({}, env=env):
+            pytest.fail("the provider should not have started")
+    assert said in str(failed.value) and "\n" not in str(failed.value)
+    assert set(psutil.Process().children()) == before  # neither running nor a zombie left unreaped

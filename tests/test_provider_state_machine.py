@@ -26,8 +26,9 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from support import FAST_RETRIES, oauth
 
 from clevercloud_tcp import CleverCloudClient
-from clevercloud_tcp.emulator import App, EmulatorProcess, Fixture, NamespaceSpec, Owner, TokenPair, User
-from clevercloud_tcp.harness import ProviderHost
+from clevercloud_tcp.emulator import App, Fixture, NamespaceSpec, Owner, TokenPair, User
+from clevercloud_tcp.testing.emulator_process import EmulatorProcess
+from clevercloud_tcp.testing.harness import ProviderHost
 
 USER = "user_11111111-1111-4111-8111-111111111111"
 ORG = "orga_22222222-2222-4222-8222-222222222222"

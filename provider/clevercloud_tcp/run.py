@@ -22,7 +22,7 @@ from pathlib import Path
 import yaml
 from pulumi import automation as auto
 
-from .local_stack import PASSPHRASE, engine_env, find_pulumi, local_stack
+from .testing.local_stack import PASSPHRASE, engine_env, find_pulumi, local_stack
 from .session import RECOVER
 
 OPERATIONS = ("up", "preview", "refresh", "destroy", "recover")
@@ -137,7 +137,8 @@ def _emulator(state_dir: Path, wanted: bool) -> Iterator[tuple[dict[str, str], d
     if not wanted:
         yield {}, {}
         return
-    from .emulator import DEFAULT_FIXTURE, EmulatorProcess  # only needed here
+    from .emulator import DEFAULT_FIXTURE  # only needed here
+    from .testing.emulator_process import EmulatorProcess
 
     state, port_file = state_dir / "emulator.sqlite", state_dir / "emulator.port"
     state_dir.mkdir(parents=True, exist_ok=True)

@@ -19,9 +19,10 @@ import pulumi.runtime.settings
 import pytest
 from pulumi import automation as auto
 
-from clevercloud_tcp.emulator import EmulatorProcess, Fixture
+from clevercloud_tcp.emulator import Fixture
+from clevercloud_tcp.testing.emulator_process import EmulatorProcess
 from clevercloud_tcp.emulator.fixture import DEFAULT_FIXTURE
-from clevercloud_tcp.local_stack import find_pulumi, local_stack
+from clevercloud_tcp.testing.local_stack import find_pulumi, local_stack
 
 from support import StackFactory
 

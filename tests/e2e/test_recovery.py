@@ -19,7 +19,7 @@ import psutil
 import pytest
 from pulumi import automation as auto
 
-from clevercloud_tcp.emulator import EmulatorProcess
+from clevercloud_tcp.testing.emulator_process import EmulatorProcess
 from clevercloud_tcp.run import recover as run_recover
 from clevercloud_tcp.session import RECOVER
 from pulumi_clevercloud_tcp import TcpRedirection

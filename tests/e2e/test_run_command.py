@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from clevercloud_tcp.emulator import DEFAULT_FIXTURE, EmulatorProcess
+from clevercloud_tcp.emulator import DEFAULT_FIXTURE
+from clevercloud_tcp.testing.emulator_process import EmulatorProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "python"

@@ -35,9 +35,10 @@ from clevercloud_tcp import (
     resolve_settings,
 )
 from clevercloud_tcp.credentials import CredentialsAuth
-from clevercloud_tcp.emulator import EmulatorProcess, Fixture
+from clevercloud_tcp.emulator import Fixture
+from clevercloud_tcp.testing.emulator_process import EmulatorProcess
 from clevercloud_tcp.emulator.fixture import App, NamespaceSpec, Owner, TokenPair, User
-from clevercloud_tcp.local_stack import engine_env
+from clevercloud_tcp.testing.local_stack import engine_env
 from clevercloud_tcp.session import Session
 
 from faces import DYNAMIC, FACES, Face

@@ -17,13 +17,11 @@ from .fixture import (
     User,
     organisation_fixture,
 )
-from .process import EmulatorProcess
 
 __all__ = [
     "DEFAULT_FIXTURE",
     "Answers",
     "App",
-    "EmulatorProcess",
     "FaultRule",
     "Fixture",
     "FixtureError",

@@ -22,10 +22,14 @@ from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime import rpc
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
-from .provider import TcpRedirectionProvider
+from ..provider import TcpRedirectionProvider
 
 PROVIDER_KEY = "__provider"
 URN_PREFIX = "urn:pulumi:test::clevercloud-tcp::pulumi-python:dynamic/clevercloud-tcp:TcpRedirection::"
+
+
+class StartupError(RuntimeError):
+    """The provider process did not start or refused its config; one line naming the cause."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,7 @@ class ProviderHost:
 
     urn_prefix: ClassVar[str] = URN_PREFIX
     stderr: ClassVar[int | None] = None  # the process's stderr: the caller's, unless a subclass says otherwise
+    process_name: ClassVar[str] = "the dynamic provider host (python -m pulumi.dynamic)"
 
     def __init__(self, config: Mapping[str, str] | None = None, env: Mapping[str, str] | None = None) -> None:
         self.config = dict(config or {})
@@ -67,20 +72,38 @@ class ProviderHost:
     def __enter__(self) -> ProviderHost:
         self._proc = subprocess.Popen(self._command(), stdout=subprocess.PIPE, stderr=self.stderr, env=self.env)
         assert self._proc.stdout is not None
-        port = int(self._proc.stdout.readline())
-        self._channel = grpc.insecure_channel(f"127.0.0.1:{port}")
-        self.stub = provider_pb2_grpc.ResourceProviderStub(self._channel)
-        self.stub.Configure(provider_pb2.ConfigureRequest(args=self._struct(self.config), acceptSecrets=False))
+        # `with` never reaches __exit__ when __enter__ raises: a failed start-up cleans up here.
+        try:
+            said = self._proc.stdout.readline().decode(errors="replace").strip()
+            if not said.isdigit():
+                how = f"printed {said[:200]!r} instead of its port" if said else "exited before printing its port"
+                raise StartupError(f"{self.process_name}: {how}")
+            self._channel = grpc.insecure_channel(f"127.0.0.1:{int(said)}")
+            self.stub = provider_pb2_grpc.ResourceProviderStub(self._channel)
+            self.stub.Configure(provider_pb2.ConfigureRequest(args=self._struct(self.config), acceptSecrets=False))
+        except grpc.RpcError as err:
+            self._stop()
+            raise StartupError(f"{self.process_name}: Configure refused: {err.details()}") from None
+        except BaseException:
+            self._stop()
+            raise
         return self
 
     def __exit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        self._stop()
+
+    def _stop(self) -> None:
         if self._channel is not None:
             self._channel.close()
+            self._channel = None
         if self._proc is not None:
             self._proc.kill()
             self._proc.wait()
+            if self._proc.stdout is not None:
+                self._proc.stdout.close()
+            self._proc = None
         self._loop.close()
 
     @functools.cached_property

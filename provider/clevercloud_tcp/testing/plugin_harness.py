@@ -1,6 +1,6 @@
 """Acts as the Pulumi engine towards the native plugin `pulumi-resource-clevercloud-tcp`, over gRPC.
 
-The same requests as `harness.ProviderHost` sends to the dynamic provider host, with the plugin's
+The same requests as `ProviderHost` (harness.py) sends to the dynamic provider host, with the plugin's
 resource type in the URN and no `__provider` among the properties. The config is the plugin's own
 namespace, keys without their prefix, as the engine passes it: `endpoint`, `token`, `secret`.
 """
@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 from google.protobuf import struct_pb2
 
 from .harness import ProviderHost
-from .plugin import TYPE
+from ..plugin import TYPE
 
 PLUGIN = "pulumi-resource-clevercloud-tcp"
 # The plugin dials its engine only for Construct and Call, which a TcpRedirection never needs.
@@ -29,6 +29,7 @@ class PluginHost(ProviderHost):
     urn_prefix: ClassVar[str] = f"urn:pulumi:test::clevercloud-tcp::{TYPE}::"
     # The plugin logs each API request at INFO, which the engine keeps for `-v`; here nobody reads it.
     stderr: ClassVar[int | None] = subprocess.DEVNULL
+    process_name: ClassVar[str] = f"the plugin {PLUGIN}"
 
     def _command(self) -> list[str]:
         # The console script beside this interpreter, as the engine finds it on PATH in a virtualenv.
