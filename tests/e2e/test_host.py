@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pulumi
@@ -12,15 +13,21 @@ from pulumi_clevercloud_tcp import TcpRedirection
 from support import APP, StackFactory
 
 
-def test_host_given_changed_then_left_out(make_stack: StackFactory, e2e_emulator: EmulatorProcess) -> None:
-    settings: dict[str, Any] = {"host": "db.example.com"}
+def program_with_host(settings: dict[str, Any]) -> Callable[[], None]:
+    """One redirection whose `host` is read from `settings` on each run."""
 
     def program() -> None:
         redirection = TcpRedirection("db", app_id=APP, namespace="default", host=settings["host"])
         pulumi.export("url", redirection.url)
         pulumi.export("port", redirection.port)
 
-    stack = make_stack(program)
+    return program
+
+
+def test_host_given_changed_then_left_out(make_stack: StackFactory, e2e_emulator: EmulatorProcess) -> None:
+    settings: dict[str, Any] = {"host": "db.example.com"}
+
+    stack = make_stack(program_with_host(settings))
     first = stack.up(color="never", on_output=lambda _: None).outputs
     port = first["port"].value
     assert first["url"].value == f"tcp://db.example.com:{port}"
@@ -46,12 +53,7 @@ def test_a_given_host_survives_a_refresh_and_leaving_it_out_is_still_noticed(
 ) -> None:
     settings: dict[str, Any] = {"host": "db.example.com"}
 
-    def program() -> None:
-        redirection = TcpRedirection("db", app_id=APP, namespace="default", host=settings["host"])
-        pulumi.export("url", redirection.url)
-        pulumi.export("port", redirection.port)
-
-    stack = make_stack(program)
+    stack = make_stack(program_with_host(settings))
     port = stack.up(color="never", on_output=lambda _: None).outputs["port"].value
     stack.refresh(color="never", on_output=lambda _: None)
     assert set(stack.preview(color="never", on_output=lambda _: None).change_summary) == {"same"}
