@@ -22,17 +22,11 @@ from pathlib import Path
 import yaml
 from pulumi import automation as auto
 
-from .testing.local_stack import PASSPHRASE, engine_env, find_pulumi, local_stack
+from .testing.local_stack import NO_PULUMI, PASSPHRASE, engine_env, find_pulumi, first_error, local_stack
 from .session import RECOVER
 
 OPERATIONS = ("up", "preview", "refresh", "destroy", "recover")
-NO_PULUMI = (
-    "no `pulumi` CLI with the `pulumi-resource-pulumi-python` plugin script beside it or on PATH: "
-    "run scripts/install-pulumi from a checkout of pulumi-clevercloud-tcp (it builds or finds the CLI "
-    "and writes the script), or install the CLI (https://www.pulumi.com/docs/iac/download-install/) and put both on PATH"
-)
 # Pulumi's advice after a destroy, wrong for a backend the caller is about to delete.
-GENERIC_FAILURE = re.compile(r"(update|preview|refresh|destroy) failed")
 STACK_RM_HINT = re.compile(r"history and configuration associated with the stack|run `pulumi stack rm ")
 
 
@@ -159,14 +153,6 @@ def _emulator(state_dir: Path, wanted: bool) -> Iterator[tuple[dict[str, str], d
         yield {"clevercloud:endpoint": emulator.url}, {"clevercloud:token": pair.token, "clevercloud:secret": pair.secret}
 
 
-def _first_error(err: auto.CommandError) -> str:
-    lines = [line.strip() for line in str(err).splitlines()]
-    said = [line.removeprefix("error:").strip() for line in lines if line.startswith("error:")]
-    # The stack's own "update failed" comes first and says the least.
-    telling = [line for line in said if not GENERIC_FAILURE.fullmatch(line)]
-    return (telling or said or ["the pulumi CLI failed; its output is above"])[0]
-
-
 def recover(stack: auto.Stack) -> Callable[..., object]:
     """After an interrupted run (see clevercloud_tcp.recover): drop pending creates, then `up`, in which
     a redirection that exists for a declared key is taken as the one the interrupted run made."""
@@ -208,7 +194,7 @@ def run(args: argparse.Namespace) -> None:
             show = echo_without_stack_rm_hint if args.operation == "destroy" else echo
             operation(on_output=show, on_error=show)
         except auto.CommandError as err:
-            raise UsageError(f"pulumi {args.operation} failed: {_first_error(err)}") from None
+            raise UsageError(f"pulumi {args.operation} failed: {first_error(err)}") from None
         if args.operation in ("up", "recover") and args.emulator:
             kept = state_dir / "emulator.sqlite"
             print(f"The emulator stops now; what it holds stays in {kept} (its --state), so a later")
@@ -228,7 +214,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     except UsageError as err:
         sys.exit(f"clevercloud_tcp.run: {err}")
     except auto.CommandError as err:  # a config or stack command before the operation
-        sys.exit(f"clevercloud_tcp.run: {_first_error(err)}")
+        sys.exit(f"clevercloud_tcp.run: {first_error(err)}")
     except KeyboardInterrupt:
         sys.exit("clevercloud_tcp.run: interrupted")
 

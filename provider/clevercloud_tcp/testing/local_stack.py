@@ -9,6 +9,7 @@ serves the language runtime in-process, so only the `pulumi` binary and the
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
 from collections.abc import Callable, Mapping
@@ -17,6 +18,13 @@ from pathlib import Path
 from pulumi import automation as auto
 
 PASSPHRASE = "local-stack-passphrase"
+NO_PULUMI = (
+    "no `pulumi` CLI with the `pulumi-resource-pulumi-python` plugin script beside it or on PATH: "
+    "run scripts/install-pulumi from a checkout of pulumi-clevercloud-tcp (it builds or finds the CLI "
+    "and writes the script), or install the CLI (https://www.pulumi.com/docs/iac/download-install/) and put both on PATH"
+)
+# The stack's own "update failed" line, which comes first and says the least.
+GENERIC_FAILURE = re.compile(r"(update|preview|refresh|destroy) failed")
 
 
 def find_pulumi() -> Path | None:
@@ -85,3 +93,11 @@ def local_stack(
     for key, value in (secrets or {}).items():
         result.set_config(key, auto.ConfigValue(value=value, secret=True))
     return result
+
+
+def first_error(err: auto.CommandError) -> str:
+    """The line of a failed CLI command that names the cause."""
+    lines = [line.strip() for line in str(err).splitlines()]
+    said = [line.removeprefix("error:").strip() for line in lines if line.startswith("error:")]
+    telling = [line for line in said if not GENERIC_FAILURE.fullmatch(line)]
+    return (telling or said or ["the pulumi CLI failed; its output is above"])[0]

@@ -1,0 +1,23 @@
+"""The infrastructure code under test, as a user writes it: an MQTT broker reachable on two namespaces.
+
+`program(TcpRedirection)` is the same program on either SDK: `pulumi_clevercloud_tcp` (dynamic
+provider) or `pulumi_clevercloud_tcp_native` (the plugin); both take `app_id` and `namespace`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pulumi
+
+
+def program(TcpRedirection: Callable[..., Any]) -> Callable[[], None]:  # noqa: N803 (a class, as the SDK names it)
+    def declare() -> None:
+        app_id = pulumi.Config().require("appId")
+        public = TcpRedirection("mqtt-public", app_id=app_id, namespace="cleverapps")
+        private = TcpRedirection("mqtt-private", app_id=app_id, namespace="default")
+        pulumi.export("publicUrl", public.url)
+        pulumi.export("brokerUri", pulumi.Output.concat("mqtt://", private.host, ":", private.port.apply(str)))
+
+    return declare
