@@ -44,10 +44,11 @@ KEYS: list[Key] = [
 ]
 NAMES = ["r0", "r1", "r2", "r3"]
 HOSTS = [None, "db.example.com", "mq.example.com"]
-EXAMPLES, STEPS = 16, 10  # about 40 s: each command starts a provider process
+EXAMPLES, STEPS = 12, 10  # about 35 s: each command starts a provider process
 
 
-def _fixture() -> Fixture:
+def _fixture(ports: int) -> Fixture:
+    """`ports` per shared namespace: with few, the API often hands a freed port number out again."""
     def apps_of(owner: str) -> list[App]:
         return [App(id=a, name=a[-4:], vhosts=[f"{a.replace('_', '-')}.cleverapps.io"]) for a, o in APPS.items() if o == owner]
 
@@ -55,9 +56,9 @@ def _fixture() -> Fixture:
         users=[User(id=USER, name="u", oauth=[TokenPair(token="t", secret="s")], organisations=[ORG], applications=apps_of(USER))],
         organisations=[Owner(id=ORG, name="o", applications=apps_of(ORG))],
         namespaces=[
-            NamespaceSpec(name="default", min_port=5001, max_port=5008),
-            NamespaceSpec(name="cleverapps", min_port=5001, max_port=5008),
-            NamespaceSpec(name="orga-dedicated", min_port=7001, max_port=7004, owners=[ORG]),
+            NamespaceSpec(name="default", min_port=5001, max_port=5000 + ports),
+            NamespaceSpec(name="cleverapps", min_port=5001, max_port=5000 + ports),
+            NamespaceSpec(name="orga-dedicated", min_port=7001, max_port=7000 + ports, owners=[ORG]),
         ],
     )
 
@@ -105,7 +106,7 @@ class Deployments(RuleBasedStateMachine):
     def __init__(self, emu: EmulatorProcess, client: CleverCloudClient) -> None:
         super().__init__()
         self.emu, self.client = emu, client
-        emu.reset()
+        emu.restart()  # its port choices start again from its seed: an example replays as it ran
         self.state: dict[str, Entry] = {}  # name -> entry, in the order the engine keeps them
         self.made_outside: dict[Key, int] = {}  # held by the API, made by the test, adopted by no resource
 
@@ -117,8 +118,8 @@ class Deployments(RuleBasedStateMachine):
     def up(self, program: Mapping[str, Decl], aliases: Mapping[str, str] | None = None) -> None:
         """`pulumi up` of `program` (name -> declaration), `aliases` new name -> old name; a refused step raises.
 
-        Each resource is stepped in program order; replaced resources made first, and resources the
-        program no longer declares, are deleted at the end, as the engine does.
+        Each resource is stepped in program order; the old resources of replacements that create
+        first, and those the program no longer declares, are deleted at the end, as the engine does.
         """
         aliases = aliases or {}
         condemned: list[tuple[str, Entry]] = []
@@ -203,21 +204,21 @@ class Deployments(RuleBasedStateMachine):
         self.declare(data)
 
     @precondition(lambda self: self.live() and len(self.state) < len(NAMES) and len(self.live()) == len(self.state))
-    @rule(data=st.data(), alias=st.booleans(), adopt=st.booleans())
-    def rename(self, data: st.DataObject, alias: bool, adopt: bool) -> None:
+    @rule(data=st.data(), adopt=st.booleans())
+    def rename(self, data: st.DataObject, adopt: bool) -> None:
         old = data.draw(st.sampled_from(self.live()))
         new = data.draw(st.sampled_from([n for n in NAMES if n not in self.state]))
         entry = self.state[old]
+        held = self.held(entry)
+        # Without an alias, a redirection removed outside is test_rename_after_a_removal_outside below.
+        alias = held is None or data.draw(st.booleans(), label="alias")
         decl = replace(entry.decl, adopt=adopt)
         program = {n: e.decl for n, e in self.state.items() if n != old} | {new: decl}
-        held = self.held(entry)
         self.emu.clear_log()
         if alias:
             self.up(program, aliases={new: old})
             assert self.emu.writes() == []  # moved in the state, nothing sent
             assert self.state[new].port == entry.port
-        elif held is None:
-            self.up(program)  # the old port is gone: nothing conflicts
         elif not adopt:
             with pytest.raises(grpc.RpcError) as refused:
                 self.up(program)
@@ -239,10 +240,10 @@ class Deployments(RuleBasedStateMachine):
         # a create that works.
         name = data.draw(st.sampled_from(self.live()))
         entry = self.state[name]
-        decl = replace(entry.decl, owner=OTHER_OWNER[APPS[entry.decl.app]], host="db.example.com")
+        decl = replace(entry.decl, owner=OTHER_OWNER[APPS[entry.decl.app]])
         with pytest.raises(grpc.RpcError) as refused:
             self.up({n: e.decl for n, e in self.state.items()} | {name: decl})
-        assert entry.decl.app in refused.value.details()
+        assert entry.decl.app in refused.value.details() and "owner_id" in refused.value.details()
         assert self.state[name].pending
 
     @precondition(lambda self: self.live())
@@ -275,7 +276,10 @@ class Deployments(RuleBasedStateMachine):
     @precondition(lambda self: any(self.held(self.state[n]) is not None for n in self.live()))
     @rule(data=st.data())
     def remove_outside(self, data: st.DataObject) -> None:
-        entry = self.state[data.draw(st.sampled_from([n for n in self.live() if self.held(self.state[n]) is not None]))]
+        self.remove_outside_by_name(data.draw(st.sampled_from([n for n in self.live() if self.held(self.state[n]) is not None])))
+
+    def remove_outside_by_name(self, name: str) -> None:
+        entry = self.state[name]
         port = self.held(entry)
         assert port is not None
         app, ns = entry.decl.key
@@ -334,7 +338,8 @@ class Deployments(RuleBasedStateMachine):
 
 @pytest.fixture(scope="module")
 def api() -> Iterator[tuple[EmulatorProcess, CleverCloudClient]]:
-    with EmulatorProcess(_fixture()) as emu, CleverCloudClient(emu.url, oauth("t", "s"), retry=FAST_RETRIES) as client:
+    # One port more than the apps that can hold one: a re-created redirection always has another port.
+    with EmulatorProcess(_fixture(len(APPS) + 1), seed=0) as emu, CleverCloudClient(emu.url, oauth("t", "s"), retry=FAST_RETRIES) as client:
         yield emu, client
 
 
@@ -343,3 +348,18 @@ def test_commands_keep_every_recorded_port_held(api: tuple[EmulatorProcess, Clev
     run_state_machine_as_test(
         lambda: Deployments(emu, client), settings=settings(max_examples=EXAMPLES, stateful_step_count=STEPS, deadline=None)
     )
+
+
+@pytest.mark.xfail(strict=True, reason="the old resource's delete removes the new one's port when the API hands out the same number")
+def test_rename_after_a_removal_outside_keeps_the_new_port() -> None:
+    # Renamed without alias after its redirection was removed outside: the new name's create is
+    # given a port, and with one port in the namespace it is the number the old state records; the
+    # engine then deletes the old resource, by that number.
+    app = next(a for a, owner in APPS.items() if owner == USER)
+    with EmulatorProcess(_fixture(1)) as emu, CleverCloudClient(emu.url, oauth("t", "s"), retry=FAST_RETRIES) as client:
+        machine = Deployments(emu, client)
+        machine.up({"r0": Decl(app, "default")})
+        machine.remove_outside_by_name("r0")
+        machine.up({"r1": Decl(app, "default")})
+        assert machine.state["r1"].port == 5001
+        machine.the_api_holds_what_the_state_records_and_nothing_else()
