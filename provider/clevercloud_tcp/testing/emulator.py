@@ -16,7 +16,7 @@ from ..credentials import OAuthCredentials
 from ..emulator.faults import FaultRule
 from ..emulator.store import Redirection
 from .emulator_process import EmulatorProcess
-from .fixtures import FixtureBuilder
+from .fixtures import FixtureBuilder, one_line
 
 Face = Literal["dynamic", "plugin"]
 # The config namespace each face reads (the engine hands a plugin its own namespace only).
@@ -199,6 +199,5 @@ class Emulator(FixtureBuilder):
         try:
             checked = FaultRule(**rule)
         except ValidationError as err:
-            first = err.errors()[0]
-            raise ValueError(f"{'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+            raise one_line(err, "fault") from None
         self._running().inject(**checked.model_dump(exclude_defaults=True))

@@ -6,6 +6,8 @@ import secrets
 import uuid
 from collections.abc import Sequence
 
+from pydantic import ValidationError
+
 from ..emulator.fixture import App, Fixture, NamespaceSpec, Owner, TokenPair, User
 
 DEFAULT_PORTS = (5001, 5999)
@@ -13,6 +15,13 @@ DEFAULT_PORTS = (5001, 5999)
 
 def _new_id(kind: str) -> str:
     return f"{kind}_{uuid.uuid4()}"
+
+
+def one_line(err: ValidationError, where: str) -> ValueError:
+    """A model's refusal as one line naming the call and the field."""
+    first = err.errors()[0]
+    field = ".".join(map(str, first["loc"]))
+    return ValueError(f"{where}: {field + ': ' if field else ''}{first['msg'].removeprefix('Value error, ')}")
 
 
 def cleverapps_domain(app_id: str) -> str:
@@ -70,8 +79,11 @@ class FixtureBuilder:
         vhosts = ([cleverapps_domain(app_id)] if cleverapps else []) + list(domains)
         if favourite is not None and favourite not in vhosts:
             raise ValueError(f"add_app: favourite {favourite!r} is not one of the app's domains {vhosts}")
-        # App validates the id (app_<uuid>), so a bad `id` is refused here, naming it.
-        owners[owner or self.user_id].applications.append(App(id=app_id, name=name, vhosts=vhosts, favourite_vhost=favourite))
+        try:  # App validates the id (app_<uuid>)
+            app = App(id=app_id, name=name, vhosts=vhosts, favourite_vhost=favourite)
+        except ValidationError as err:
+            raise one_line(err, "add_app") from None
+        owners[owner or self.user_id].applications.append(app)
         return app_id
 
     def add_namespace(
@@ -81,7 +93,10 @@ class FixtureBuilder:
 
         Giving `default` or `cleverapps` replaces the built-in one, e.g. to make its range small.
         """
-        spec = NamespaceSpec(name=name, min_port=ports[0], max_port=ports[1], owners=list(owners) if owners else None)
+        try:
+            spec = NamespaceSpec(name=name, min_port=ports[0], max_port=ports[1], owners=list(owners) if owners else None)
+        except ValidationError as err:
+            raise one_line(err, "add_namespace") from None
         self._namespaces = [ns for ns in self._namespaces if ns.name != name] + [spec]
         return name
 
