@@ -154,9 +154,14 @@ def test_missing_app_id_is_a_check_failure(host: ProviderHost) -> None:
 
 def test_delete_removes_it_and_an_already_gone_one_counts_as_deleted(host: ProviderHost, emulator: EmulatorProcess) -> None:
     id_, outs = host.apply({"appId": APP})
+    # The process that made a redirection never removes it (the old resource of a rename would take
+    # the new one's port); `pulumi destroy` is a command of its own, so a provider process of its own.
     host.delete(id_, outs)
-    assert held(emulator) == {}
-    host.delete(id_, outs)  # no error: already gone
+    assert held(emulator) == {(APP, "default"): outs["port"]}
+    with ProviderHost(host.config) as destroying:
+        destroying.delete(id_, outs)
+        assert held(emulator) == {}
+        destroying.delete(id_, outs)  # no error: already gone
 
 
 def test_existing_redirection_is_an_error_naming_its_port_unless_adopted(host: ProviderHost, emulator: EmulatorProcess, client: CleverCloudClient) -> None:

@@ -350,7 +350,6 @@ def test_commands_keep_every_recorded_port_held(api: tuple[EmulatorProcess, Clev
     )
 
 
-@pytest.mark.xfail(strict=True, reason="the old resource's delete removes the new one's port when the API hands out the same number")
 def test_rename_after_a_removal_outside_keeps_the_new_port() -> None:
     # Renamed without alias after its redirection was removed outside: the new name's create is
     # given a port, and with one port in the namespace it is the number the old state records; the

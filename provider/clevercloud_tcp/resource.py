@@ -18,7 +18,7 @@ from typing import Any
 
 from . import errors
 from .inputs import DEFAULT_NAMESPACE, FIND_HOST, INPUTS, VALIDATORS, TcpRedirectionInputs, check_app_id, check_namespace, tcp_url
-from .session import Session, adopted_anywhere
+from .session import Session, made_anywhere
 
 log = logging.getLogger("clevercloud_tcp")
 
@@ -72,7 +72,7 @@ class Found:
 class Deleted(enum.Enum):
     REMOVED = "removed"
     ALREADY_GONE = "already gone"
-    LEFT_TO_ADOPTER = "left in place: another resource of this deployment adopted it"
+    LEFT_IN_PLACE = "left in place: another resource of this deployment made or adopted it"
 
 
 def check(olds: Mapping[str, Any], news: Mapping[str, Any]) -> Checked:
@@ -184,7 +184,6 @@ def create(session: Session, props: Mapping[str, Any]) -> tuple[str, dict[str, A
         if not (inputs.adopt or session.recovering):
             raise _conflict(exc, inputs, existing.port) from None
         redirection, adopted = existing, inputs.adopt
-        session.remember_adopted((owner_id, inputs.app_id, inputs.namespace, existing.port))
     except errors.NamespaceNotFound as exc:
         names = ", ".join(ns.namespace for ns in client.list_namespaces(owner_id))
         raise errors.NamespaceNotFound(
@@ -194,6 +193,7 @@ def create(session: Session, props: Mapping[str, Any]) -> tuple[str, dict[str, A
             operation="create TcpRedirection",
             hint="",
         ) from None
+    session.remember_made((owner_id, inputs.app_id, inputs.namespace, redirection.port))
     return inputs.key, outputs_of(inputs, owner_id, host, redirection.port, adopted)
 
 
@@ -271,8 +271,8 @@ def delete(session: Session, id_: str, props: Mapping[str, Any]) -> Deleted:
     inputs = TcpRedirectionInputs.parse(props)
     port = _recorded_port(id_, props)
     owner_id = props.get("ownerId") or session.owner_of(inputs.app_id, inputs.owner_id)
-    if adopted_anywhere((owner_id, inputs.app_id, inputs.namespace, port)):
-        outcome = Deleted.LEFT_TO_ADOPTER
+    if made_anywhere((owner_id, inputs.app_id, inputs.namespace, port)):
+        outcome = Deleted.LEFT_IN_PLACE
     elif session.client.remove_tcp_redirection(owner_id, inputs.app_id, inputs.namespace, port):
         outcome = Deleted.REMOVED
     else:

@@ -1,4 +1,4 @@
-"""What one provider process keeps: one API client, the look-ups done once, the keys it adopted.
+"""What one provider process keeps: one API client, the look-ups done once, the redirections it made.
 
 Both faces hold one `Session` per configuration. Look-ups (owner, domains) are cached for the life of
 the process, which is one `pulumi` command: fresh enough, and each is asked once however many
@@ -51,10 +51,11 @@ class Session:
         self._owners: dict[str, str] = {}
         self._vhosts: dict[tuple[str, str], list[Vhost]] = {}
         self._favourites: dict[tuple[str, str], Vhost | None] = {}
-        # Redirections this process took over. A rename with adopt=True creates the new resource (which
-        # adopts the port) before the engine deletes the old one, whose state names the same port:
-        # that delete must leave it alone, or the stack would record a port nobody holds.
-        self._adopted: set[Key] = set()
+        # Redirections this process made or took over. A rename without alias creates the new resource
+        # before the engine deletes the old one, whose state may name the same port: taken over with
+        # adopt=True, or handed out again after the old one was removed outside Pulumi. That delete
+        # must leave it alone, or the stack would record a port nobody holds.
+        self._made: set[Key] = set()
         self.recovering = os.environ.get(RECOVER) == "true"
 
     def _lock_for(self, key: object) -> threading.Lock:
@@ -104,13 +105,13 @@ class Session:
             ) from None
         return pick_default_host(vhosts, namespace, favourite)
 
-    def remember_adopted(self, key: Key) -> None:
+    def remember_made(self, key: Key) -> None:
         with self._lock:
-            self._adopted.add(key)
+            self._made.add(key)
 
-    def adopted_here(self, key: Key) -> bool:
+    def made_here(self, key: Key) -> bool:
         with self._lock:
-            return key in self._adopted
+            return key in self._made
 
     def close(self) -> None:
         self.client.close()
@@ -129,8 +130,8 @@ def session_for(config: Mapping[str, object]) -> Session:
         return _SESSIONS[key]
 
 
-def adopted_anywhere(key: Key) -> bool:
-    """Whether any session of this process adopted `key` (renames may move a resource between providers)."""
+def made_anywhere(key: Key) -> bool:
+    """Whether any session of this process made or adopted `key` (a rename may change the provider too)."""
     with _SESSIONS_LOCK:
         sessions = list(_SESSIONS.values())
-    return any(session.adopted_here(key) for session in sessions)
+    return any(session.made_here(key) for session in sessions)
