@@ -19,12 +19,14 @@ from .program import ProgramStack
 
 @pytest.fixture
 def clevercloud_emulator() -> Iterator[Emulator]:
+    """An `Emulator` for this test: add owners, apps and namespaces, point stacks at it, change it by hand."""
     with Emulator() as emulator:
         yield emulator
 
 
 @pytest.fixture
 def clevercloud_stack(clevercloud_emulator: Emulator, tmp_path: Path) -> Iterator[Callable[..., ProgramStack]]:
+    """`clevercloud_stack(program, face="plugin", config={...})`: a `ProgramStack` against `clevercloud_emulator`."""
     made: list[ProgramStack] = []
 
     def make(program: Callable[[], None], **options: Any) -> ProgramStack:
