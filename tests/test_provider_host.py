@@ -111,13 +111,18 @@ def test_namespace_change_replaces_creating_the_new_one_first(host: ProviderHost
     assert diff.delete_before_replace is False  # keys differ: no window without a port
 
 
-def test_owner_change_alone_deletes_first_because_the_keys_collide(host: ProviderHost) -> None:
+def test_an_owner_change_to_a_wrong_owner_is_refused_before_anything_goes(host: ProviderHost, emulator: EmulatorProcess) -> None:
+    # Same key, so the replace would delete first: the new owner is checked in diff, with one read.
     id_, outs = host.apply({"appId": APP})
     news = host.check({"appId": APP, "ownerId": "user_7c9e6679-7425-40de-944b-e07fc1f90ae7"}).inputs
+    emulator.clear_log()
 
-    diff = host.diff(id_, outs, news)
+    with pytest.raises(grpc.RpcError) as refused:
+        host.diff(id_, outs, news)
 
-    assert diff.replaces == ["ownerId"] and diff.delete_before_replace is True
+    assert "owner_id: user_7c9e6679-7425-40de-944b-e07fc1f90ae7 is not an owner of application" in refused.value.details()
+    assert "nothing was changed" in refused.value.details()
+    assert emulator.writes() == [] and held(emulator) == {(APP, "default"): outs["port"]}
 
 
 def test_unchanged_inputs_diff_to_no_change(host: ProviderHost, emulator: EmulatorProcess) -> None:

@@ -2,7 +2,7 @@
 
 Each rule is one thing a user does, built valid from the current state (nothing drawn is thrown
 away): `pulumi up` of a program (creates, host updates, a replace on an app or namespace change made
-before the old one goes, an owner change whose old redirection goes first), a rename with or without
+before the old one goes, an owner change refused before its old redirection goes), a rename with or without
 `aliases` and `adopt`, `pulumi refresh`, `pulumi destroy`, and changes made outside Pulumi (a
 redirection removed, re-created on another port, made for a key the stack does not declare).
 Each command runs in its own provider process, as each `pulumi` command does: what a process
@@ -238,16 +238,17 @@ class Deployments(RuleBasedStateMachine):
     @precondition(lambda self: self.live() and len(self.live()) == len(self.state))
     @rule(data=st.data())
     def change_owner(self, data: st.DataObject) -> None:
-        # Each app belongs to one owner, so another one is refused by the API: the engine has deleted
-        # the old redirection by then (same key: delete before replace), and the resource waits for
-        # a create that works.
+        # Each app belongs to one owner, so another one is refused. An owner change replaces with the
+        # delete first (same key), so the provider checks the new owner in diff, before anything goes:
+        # the refused change leaves the resource and its port as they were.
         name = data.draw(st.sampled_from(self.live()))
         entry = self.state[name]
         decl = replace(entry.decl, owner=OTHER_OWNER[APPS[entry.decl.app]])
         with pytest.raises(grpc.RpcError) as refused:
             self.up({n: e.decl for n, e in self.state.items()} | {name: decl})
         assert entry.decl.app in refused.value.details() and "owner_id" in refused.value.details()
-        assert self.state[name].pending
+        assert "nothing was changed" in refused.value.details()
+        assert self.state[name] == entry
 
     @precondition(lambda self: self.live())
     @rule()

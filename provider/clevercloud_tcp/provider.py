@@ -62,7 +62,7 @@ class TcpRedirectionProvider(ResourceProvider):
         return CheckResult({k: UNKNOWN if v is resource.UNKNOWN else v for k, v in checked.inputs.items()}, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        plan = resource.plan(_plain(olds), _plain(news))
+        plan = resource.plan(_plain(olds), _plain(news), self.session)
         return DiffResult(
             changes=plan.changes,
             replaces=plan.replaces,

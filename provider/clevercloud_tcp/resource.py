@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import enum
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -97,8 +97,12 @@ def check(olds: Mapping[str, Any], news: Mapping[str, Any]) -> Checked:
     return Checked(inputs, failures)
 
 
-def plan(olds: Mapping[str, Any], news: Mapping[str, Any]) -> Plan:
-    """The change from the recorded outputs `olds` to the checked inputs `news`."""
+def plan(olds: Mapping[str, Any], news: Mapping[str, Any], session: Callable[[], Session]) -> Plan:
+    """The change from the recorded outputs `olds` to the checked inputs `news`.
+
+    `session` is asked for only when a change cannot be undone once started (see below); a plan with
+    no such change makes no API call.
+    """
 
     def changed(name: str) -> bool:
         new = news.get(name)
@@ -111,6 +115,8 @@ def plan(olds: Mapping[str, Any], news: Mapping[str, Any]) -> Plan:
     # Same app and namespace means the same key: the old redirection must go before the new one can be
     # made. Otherwise the new one is made first, so clients never lack a port.
     same_key = not changed("appId") and not changed("namespace")
+    if "ownerId" in replaces and same_key and news["ownerId"] is not UNKNOWN:
+        _check_new_owner(session(), news["ownerId"], news["appId"])
     return Plan(
         changes=bool(replaces or updates),
         replaces=replaces,
@@ -118,6 +124,19 @@ def plan(olds: Mapping[str, Any], news: Mapping[str, Any]) -> Plan:
         stables=[n for n in ("appId", "namespace", "ownerId") if n not in replaces],
         delete_before_replace=bool(replaces) and same_key,
     )
+
+
+def _check_new_owner(session: Session, owner_id: str, app_id: str) -> None:
+    """An owner change deletes the live redirection before making the new one: a wrong owner would
+    lose the port for nothing, so one read under the new owner comes first."""
+    try:
+        session.client.list_tcp_redirections(owner_id, app_id)
+    except errors.ApiError as exc:
+        raise errors.InputError(
+            "owner_id",
+            f"{owner_id} is not an owner of application {app_id} that these credentials can use "
+            f"(HTTP {exc.status}: {exc.api_message}); nothing was changed: the current redirection stays",
+        ) from None
 
 
 def outputs_of(inputs: TcpRedirectionInputs, owner_id: str, host: str | None, port: int, adopted: bool) -> dict[str, Any]:

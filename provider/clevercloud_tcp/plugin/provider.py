@@ -101,7 +101,7 @@ class TcpRedirectionPlugin(p.Provider):
 
     async def diff(self, request: p.DiffRequest) -> p.DiffResponse:
         news = plain(request.new_inputs)
-        plan = resource.plan(plain(request.old_state), news)
+        plan = await self._run(lambda: resource.plan(plain(request.old_state), news, self.session))
         changed = [*plan.replaces, *plan.updates]
         return p.DiffResponse(
             changes=plan.changes,
