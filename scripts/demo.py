@@ -1,4 +1,8 @@
-"""Runs examples/python with the real engine against the local API emulator (see scripts/demo)."""
+"""Runs the examples of both faces with the real engine against the local API emulator (see scripts/demo).
+
+examples/python declares one application's redirections through the dynamic provider; examples/python-native
+declares another's through the native plugin (`pulumi-resource-clevercloud-tcp`), with its generated SDK.
+"""
 
 from __future__ import annotations
 
@@ -10,20 +14,26 @@ import signal
 import sys
 import tempfile
 from pathlib import Path
+from collections.abc import Callable
 from types import FrameType
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "examples" / "python"))
-
-from redirections import program  # noqa: E402
 
 from clevercloud_tcp.emulator import DEFAULT_FIXTURE  # noqa: E402
 from clevercloud_tcp.testing.emulator_process import EmulatorProcess  # noqa: E402
+from clevercloud_tcp.testing import load_module  # noqa: E402
 from clevercloud_tcp.testing.local_stack import PASSPHRASE, local_stack  # noqa: E402
 from clevercloud_tcp.run import echo, echo_without_stack_rm_hint, shell_lines  # noqa: E402
 
 APP_ID = DEFAULT_FIXTURE.organisations[0].applications[1].id  # "mqtt-broker": two custom domains
+PLUGIN_APP_ID = DEFAULT_FIXTURE.organisations[0].applications[0].id  # "redis-cache": one custom domain
 TOKEN, SECRET = DEFAULT_FIXTURE.users[0].oauth[0].token, DEFAULT_FIXTURE.users[0].oauth[0].secret
+
+
+def example_program(folder: str) -> Callable[[], None]:
+    """`program` of examples/<folder>/redirections.py."""
+    program: Callable[[], None] = load_module(f"{folder}_example", ROOT / "examples" / folder / "redirections.py").program
+    return program
 
 
 def banner(text: str) -> None:
@@ -55,24 +65,37 @@ def main() -> None:
         state=Path(work) / "emulator.sqlite", port=args.port
     ) as emulator:
         banner(f"Clever Cloud API emulator listening on {emulator.url}")
-        stack = local_stack(
-            program,
-            cli_dir=args.pulumi,
-            state_dir=Path(work) / "pulumi",
-            config={"clevercloud-tcp-example:appId": APP_ID, "clevercloud:endpoint": emulator.url},
-            secrets={"clevercloud:token": TOKEN, "clevercloud:secret": SECRET},
-        )
-        banner("pulumi up")
-        result = stack.up(on_output=echo)
-        banner("stack outputs")
-        for key, output in sorted(result.outputs.items()):
-            print(f"  {key:16} {output.value}")
+        # The dynamic provider reads the clevercloud:* keys it shares with pulumi-clevercloud; the plugin
+        # is handed its own namespace only, so its stack says clevercloud-tcp:*.
+        stacks = {
+            "dynamic provider (examples/python)": local_stack(
+                example_program("python"),
+                cli_dir=args.pulumi,
+                state_dir=Path(work) / "pulumi",
+                config={"clevercloud-tcp-example:appId": APP_ID, "clevercloud:endpoint": emulator.url},
+                secrets={"clevercloud:token": TOKEN, "clevercloud:secret": SECRET},
+            ),
+            "native plugin (examples/python-native)": local_stack(
+                example_program("python-native"),
+                cli_dir=args.pulumi,
+                state_dir=Path(work) / "pulumi-native",
+                project="clevercloud-tcp-python-native",
+                config={"clevercloud-tcp-python-native:appId": PLUGIN_APP_ID, "clevercloud-tcp:endpoint": emulator.url},
+                secrets={"clevercloud-tcp:token": TOKEN, "clevercloud-tcp:secret": SECRET},
+            ),
+        }
+        for face, stack in stacks.items():
+            banner(f"pulumi up, through the {face}")
+            result = stack.up(on_output=echo)
+            banner("stack outputs")
+            for key, output in sorted(result.outputs.items()):
+                print(f"  {key:16} {output.value}")
         banner("what the emulator holds (GET /_emulator/redirections)")
         print(json.dumps(emulator.redirections(), indent=2))
         if args.keep:
             clever = shlex.quote(str(ROOT / "scripts" / "install-clever-tools"))
             banner("still running; in another terminal, try:")
-            print("  # the stack, with the pulumi CLI")
+            print("  # the dynamic provider's stack, with the pulumi CLI")
             for line in shell_lines(args.pulumi, Path(work) / "pulumi", "dev", PASSPHRASE):
                 print(f"  {line}")
             print("  # the emulator, with the official CLI (the pinned clever-tools, installed once by the script)")
@@ -81,9 +104,10 @@ def main() -> None:
             print(f"  curl -s {emulator.url}/_emulator/redirections")
             print(f"Ctrl-C (or kill -TERM {os.getpid()}) destroys the stack and stops the emulator.", flush=True)
             wait_for_signal()
-        banner("pulumi destroy")
-        stack.destroy(on_output=echo_without_stack_rm_hint)
-        stack.workspace.remove_stack("dev")  # its folder goes next: nothing to keep a history for
+        for face, stack in stacks.items():
+            banner(f"pulumi destroy, through the {face}")
+            stack.destroy(on_output=echo_without_stack_rm_hint)
+            stack.workspace.remove_stack("dev")  # its folder goes next: nothing to keep a history for
         print(f"emulator holds {len(emulator.redirections())} redirection(s) after destroy", flush=True)
 
 

@@ -54,7 +54,7 @@ def _check_kept(demo: subprocess.Popen[str]) -> tuple[list[str], str, str]:
     )
     assert reached.returncode == 0, reached.stderr
     held = httpx.get(f"{emulator_url}/_emulator/redirections").json()
-    assert len(held) == 2, "the stack is still up while the demo waits"
+    assert len(held) == 4, "both stacks are still up while the demo waits"
     assert int(reached.stdout) in {r["port"] for r in held if r["namespace"] == "default"}
     return before, export, emulator_url
 

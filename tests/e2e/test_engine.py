@@ -24,7 +24,8 @@ from clevercloud_tcp.testing.emulator_process import EmulatorProcess
 from clevercloud_tcp.emulator.fixture import DEFAULT_FIXTURE, ORG_ID
 from pulumi_clevercloud_tcp import TcpRedirection
 
-from support import StackFactory, load_module
+from clevercloud_tcp.testing import load_module
+from support import StackFactory
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE_DIR = REPO_ROOT / "examples" / "python"

@@ -20,7 +20,8 @@ from clevercloud_tcp import CleverCloudClient, OAuthCredentials
 from clevercloud_tcp.testing.emulator_process import EmulatorProcess
 
 from faces import PLUGIN
-from support import StackFactory, load_module
+from clevercloud_tcp.testing import load_module
+from support import StackFactory
 
 EXAMPLE_DIR = Path(__file__).resolve().parents[2] / "examples" / "python-native"
 PROJECT = "clevercloud-tcp-python-native"

@@ -10,7 +10,7 @@ are this project's own test tools.
 from ..emulator.store import Redirection
 from .emulator import Emulator, Face, LoggedRequest
 from .fixtures import FixtureBuilder, cleverapps_domain
-from .program import ProgramStack, StackError, StackResult
+from .program import ProgramStack, StackError, StackResult, load_module
 
 __all__ = [
     "Emulator",
@@ -22,4 +22,5 @@ __all__ = [
     "StackError",
     "StackResult",
     "cleverapps_domain",
+    "load_module",
 ]

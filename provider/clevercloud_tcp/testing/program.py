@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
+from types import ModuleType, TracebackType
 from typing import Any
 
 from pulumi import automation as auto
@@ -14,6 +15,17 @@ from pulumi import automation as auto
 from ..emulator.store import Redirection
 from .emulator import Emulator, Face
 from .local_stack import NO_PULUMI, find_pulumi, first_error, local_stack
+
+
+def load_module(name: str, path: Path) -> ModuleType:
+    """A program's module by its file path: examples and projects are folders, not packages, and two of
+    them may each have a module of the same name (`redirections.py`)."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ValueError(f"load_module: {path} is not a Python file")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def _joined(lines: list[str]) -> str:
