@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
-from typing import Any
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
 import pytest
 from pulumi.provider.experimental import provider as p
@@ -24,10 +25,21 @@ from clevercloud_tcp.plugin.values import plain
 
 from support import APP, SECRET, TOKEN
 
+T = TypeVar("T")
 SCHEMA_FILE = Path(__file__).resolve().parents[1] / "schema.json"
 SCHEMA = json.loads(SCHEMA_FILE.read_text())
 RESOURCE = SCHEMA["resources"][TYPE]
 URN = f"urn:pulumi:dev::p::{TYPE}::r"
+
+
+def run(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Awaits one of the plugin's methods on a private loop: asyncio.run would leave the main thread with
+    no current event loop, which later tests (pulumi's mocks) expect to find."""
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(coroutine)
+    finally:
+        loop.close()
 
 
 def wire(props: dict[str, Any]) -> dict[str, PropertyValue]:
@@ -38,19 +50,19 @@ def wire(props: dict[str, Any]) -> dict[str, PropertyValue]:
 def plugin(emulator: EmulatorProcess) -> TcpRedirectionPlugin:
     provider = TcpRedirectionPlugin()
     args = {"endpoint": emulator.url, "token": TOKEN, "secret": SECRET}
-    asyncio.run(provider.configure(p.ConfigureRequest({}, wire(args), True, False)))
+    run(provider.configure(p.ConfigureRequest({}, wire(args), True, False)))
     return provider
 
 
 def test_get_schema_serves_the_repository_schema_byte_for_byte() -> None:
-    served = asyncio.run(TcpRedirectionPlugin().get_schema(p.GetSchemaRequest(0))).schema
+    served = run(TcpRedirectionPlugin().get_schema(p.GetSchemaRequest(0))).schema
     assert served == schema_text() == SCHEMA_FILE.read_text()
 
 
 def test_create_answers_exactly_the_schema_outputs(plugin: TcpRedirectionPlugin) -> None:
-    checked = asyncio.run(plugin.check(p.CheckRequest(URN, {}, wire({"appId": APP}), b"")))
+    checked = run(plugin.check(p.CheckRequest(URN, {}, wire({"appId": APP}), b"")))
     assert not checked.failures
-    created = asyncio.run(plugin.create(p.CreateRequest(URN, checked.inputs or {}, 60, False)))
+    created = run(plugin.create(p.CreateRequest(URN, checked.inputs or {}, 60, False)))
     outputs = plain(created.properties)
 
     assert set(outputs) == set(RESOURCE["properties"]) == set(OUTPUTS)
@@ -59,7 +71,7 @@ def test_create_answers_exactly_the_schema_outputs(plugin: TcpRedirectionPlugin)
 
 
 def test_preview_marks_exactly_what_only_the_api_knows_as_unknown(plugin: TcpRedirectionPlugin, emulator: EmulatorProcess) -> None:
-    created = asyncio.run(plugin.create(p.CreateRequest(URN, wire({"appId": APP, "namespace": "cleverapps", "adopt": False}), 60, True)))
+    created = run(plugin.create(p.CreateRequest(URN, wire({"appId": APP, "namespace": "cleverapps", "adopt": False}), 60, True)))
     outputs = plain(created.properties)
     unknown = {name for name, value in outputs.items() if repr(value) == "UNKNOWN"}
     assert set(outputs) == set(RESOURCE["properties"])
@@ -71,13 +83,13 @@ def test_check_takes_the_schema_inputs_and_names_them_in_failures(plugin: TcpRed
     assert set(INPUTS) == set(RESOURCE["inputProperties"])
     assert RESOURCE["requiredInputs"] == ["appId"]
     bad = {"appId": "my-app", "namespace": "Not OK", "ownerId": "acme", "host": "db.example.com/x", "adopt": "yes"}
-    checked = asyncio.run(plugin.check(p.CheckRequest(URN, {}, wire(bad), b"")))
+    checked = run(plugin.check(p.CheckRequest(URN, {}, wire(bad), b"")))
     failures = {f.property: f.reason for f in checked.failures or []}
     assert set(failures) == set(RESOURCE["inputProperties"])
     assert all(reason.startswith(f"{name}: ") for name, reason in failures.items())
     for name, spec in RESOURCE["inputProperties"].items():
         if "default" in spec:
-            assert plain(asyncio.run(plugin.check(p.CheckRequest(URN, {}, wire({"appId": APP}), b""))).inputs or {})[name] == spec["default"]
+            assert plain(run(plugin.check(p.CheckRequest(URN, {}, wire({"appId": APP}), b""))).inputs or {})[name] == spec["default"]
 
 
 def test_functions_answer_the_schema_outputs(plugin: TcpRedirectionPlugin) -> None:
@@ -87,7 +99,7 @@ def test_functions_answer_the_schema_outputs(plugin: TcpRedirectionPlugin) -> No
     ):
         spec = SCHEMA["functions"][token]
         assert set(args) <= set(spec["inputs"]["properties"])
-        answer = asyncio.run(plugin.invoke(p.InvokeRequest(token, wire(args))))
+        answer = run(plugin.invoke(p.InvokeRequest(token, wire(args))))
         assert not answer.failures, [f.reason for f in answer.failures]
         assert set(plain(answer.return_value or {})) == set(spec["outputs"]["properties"]), token
 
@@ -95,9 +107,9 @@ def test_functions_answer_the_schema_outputs(plugin: TcpRedirectionPlugin) -> No
 def test_config_variables_are_the_ones_check_config_accepts(plugin: TcpRedirectionPlugin) -> None:
     variables = SCHEMA["config"]["variables"]
     assert set(variables) == set(SETTING_NAMES.values()) | set(OPTION_NAMES)
-    accepted = asyncio.run(plugin.check_config(p.CheckRequest("", {}, wire({n: "x" for n in variables}), b"")))
+    accepted = run(plugin.check_config(p.CheckRequest("", {}, wire({n: "x" for n in variables}), b"")))
     assert not accepted.failures
-    refused = asyncio.run(plugin.check_config(p.CheckRequest("", {}, wire({"endpiont": "x", "requestTimout": "1"}), b"")))
+    refused = run(plugin.check_config(p.CheckRequest("", {}, wire({"endpiont": "x", "requestTimout": "1"}), b"")))
     reasons = sorted(f.reason for f in refused.failures or [])
     assert reasons == [
         "clevercloud-tcp:endpiont is not a setting of this provider; did you mean clevercloud-tcp:endpoint?",
