@@ -71,9 +71,11 @@ class CleverCloudClient:
         self.transport = Transport(
             endpoint, credentials, timeout=timeout, retry=retry, http_transport=http_transport
         )
-        # (owner, None) and (owner, app) pairs the API has shown to exist: what tells a 404 meaning
-        # "empty" from one meaning "no such owner or app". Filled from one summary, on the first 404.
-        self._known: set[tuple[str, str | None]] = set()
+        # Who owns what, as one summary shows it to these credentials: it finds an application's owner,
+        # and tells a 404 meaning "empty" from one meaning "no such owner or app". Read when first
+        # needed, and again only for an owner or application not seen yet.
+        self._owner_ids: set[str] = set()
+        self._owners: dict[str, str] = {}  # application -> owner
         self._known_lock = threading.Lock()
 
     @classmethod
@@ -101,9 +103,23 @@ class CleverCloudClient:
     def summary(self) -> Summary:
         return Summary.model_validate(self.transport.request("GET", "/v2/summary", operation="read summary"))
 
+    def _learn_owners(self) -> None:
+        """Reads the summary into who owns what (the caller holds `_known_lock`)."""
+        summary = self.summary()
+        for owner in [summary.user, *summary.organisations]:
+            self._owner_ids.add(owner.id)
+            self._owners.update({app.id: owner.id for app in owner.applications})
+
+    def owner_of(self, app_id: str) -> str | None:
+        """The owner (organisation or user) of `app_id` among what these credentials can see, or None."""
+        with self._known_lock:
+            if app_id not in self._owners:
+                self._learn_owners()
+            return self._owners.get(app_id)
+
     def find_owner(self, app_id: str) -> str:
         """The owner (organisation or user) of `app_id`, from the summary of the credentials in use."""
-        owner = self.summary().owner_of(app_id)
+        owner = self.owner_of(app_id)
         if owner is None:
             raise errors.AppNotFound(
                 404,
@@ -118,16 +134,16 @@ class CleverCloudClient:
         `exc` is a 404 from a route under that owner (or app): when they exist, the 404 is about
         the route's own subject (an empty list, no favourite, an unknown namespace).
         """
+        def known() -> bool:
+            return owner_id in self._owner_ids and (app_id is None or self._owners.get(app_id) == owner_id)
+
         with self._known_lock:
-            if (owner_id, app_id) in self._known:
+            if known():
                 return
-            summary = self.summary()
-            for owner in [summary.user, *summary.organisations]:
-                self._known.add((owner.id, None))
-                self._known.update((owner.id, app.id) for app in owner.applications)
-            if (owner_id, None) not in self._known:
+            self._learn_owners()
+            if owner_id not in self._owner_ids:
                 raise _as(errors.OwnerNotFound, exc) from None
-            if (owner_id, app_id) not in self._known:
+            if not known():
                 raise _as(errors.AppNotFound, exc) from None
 
     def _get_list(self, path: str, operation: str, owner_id: str, app_id: str | None = None) -> Any:

@@ -7,7 +7,6 @@ resources need it.
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
 from collections.abc import Mapping
@@ -18,7 +17,6 @@ from .config import options_from
 from .credentials import resolve_settings
 from .models import Vhost
 
-log = logging.getLogger("clevercloud_tcp")
 CLEVERAPPS_SUFFIX = ".cleverapps.io"
 # Set for the one `pulumi up` that follows an interrupted one: a redirection that already exists for a
 # key the program declares is taken as the one the interrupted run made (see README, "Recovering").
@@ -48,7 +46,6 @@ class Session:
         )
         self._lock = threading.Lock()
         self._locks: dict[object, threading.Lock] = {}
-        self._owners: dict[str, str] = {}
         self._vhosts: dict[tuple[str, str], list[Vhost]] = {}
         self._favourites: dict[tuple[str, str], Vhost | None] = {}
         # Redirections this process made or took over. A rename without alias creates the new resource
@@ -69,20 +66,16 @@ class Session:
             return given
         if self.settings.organization:
             return self.settings.organization
-        with self._lock_for("summary"):
-            if app_id not in self._owners:
-                summary = self.client.summary()
-                for owner in [summary.user, *summary.organisations]:
-                    self._owners.update({app.id: owner.id for app in owner.applications})
-            if app_id not in self._owners:
-                raise errors.AppNotFound(
-                    404,
-                    f"application {app_id} is not among the applications these credentials can see "
-                    f"({self.settings.source})",
-                    operation="find the owner of app_id",
-                    hint="Check app_id, and that the credentials belong to a member of the application's owner.",
-                )
-            return self._owners[app_id]
+        owner = self.client.owner_of(app_id)
+        if owner is None:
+            raise errors.AppNotFound(
+                404,
+                f"application {app_id} is not among the applications these credentials can see "
+                f"({self.settings.source})",
+                operation="find the owner of app_id",
+                hint="Check app_id, and that the credentials belong to a member of the application's owner.",
+            )
+        return owner
 
     def default_host(self, owner_id: str, app_id: str, namespace: str) -> str | None:
         """The application's own domain for `namespace` (see `pick_default_host`), asked once per app."""
