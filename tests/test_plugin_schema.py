@@ -120,3 +120,14 @@ def test_config_variables_are_the_ones_check_config_accepts(plugin: TcpRedirecti
 
 def test_the_dynamic_sdk_names_every_schema_property() -> None:
     assert set(PYTHON_NAMES) == set(RESOURCE["properties"]) | set(RESOURCE["inputProperties"])
+
+
+def test_functions_refuse_a_bad_id_naming_the_schema_input_before_any_request(plugin: TcpRedirectionPlugin, emulator: EmulatorProcess) -> None:
+    for token, args, prop in (
+        ("clevercloud-tcp:index:getTcpRedirections", {"appId": "my-app"}, "appId"),
+        ("clevercloud-tcp:index:getNamespaces", {"ownerId": "acme"}, "ownerId"),
+    ):
+        answer = run(plugin.invoke(p.InvokeRequest(token, wire(args))))
+        assert [f.property for f in answer.failures] == [prop]
+        assert answer.failures[0].reason.startswith(f"{prop}: expected")
+    assert emulator.log() == []

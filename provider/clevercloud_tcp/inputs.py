@@ -34,6 +34,7 @@ PYTHON_NAMES = {
     "url": "url",
     "adopted": "adopted",
 }
+CAMEL_NAMES = {snake: camel for camel, snake in PYTHON_NAMES.items()}
 INPUTS = ("appId", "namespace", "ownerId", "host", "adopt")
 OUTPUTS = ("appId", "namespace", "ownerId", "host", "adopt", "port", "url", "adopted")
 DEFAULT_NAMESPACE = "default"

@@ -15,6 +15,7 @@ from pulumi.provider.experimental import provider as p
 
 from .. import errors, functions, resource
 from ..config import PACKAGE, key_problems
+from ..inputs import CAMEL_NAMES, FIND_HOST
 from ..session import Session, session_for
 from .values import plain, secret_names, wire
 
@@ -42,7 +43,7 @@ def _failures(failures: list[resource.Failure]) -> list[p.CheckFailure]:
 def _diff_kind(name: str, plan: resource.Plan, news: dict[str, Any]) -> p.PropertyDiffKind:
     if name in plan.replaces:
         return p.PropertyDiffKind.UPDATE_REPLACE
-    return p.PropertyDiffKind.DELETE if news.get(name) == "" else p.PropertyDiffKind.UPDATE
+    return p.PropertyDiffKind.DELETE if news.get(name) == FIND_HOST else p.PropertyDiffKind.UPDATE
 
 
 class TcpRedirectionPlugin(p.Provider):
@@ -91,7 +92,7 @@ class TcpRedirectionPlugin(p.Provider):
         try:
             return p.InvokeResponse(return_value=wire(await self._run(calls[request.tok])))
         except errors.InputError as exc:
-            prop = "appId" if exc.field == "app_id" else "ownerId"
+            prop = CAMEL_NAMES[exc.field]
             return p.InvokeResponse(failures=[p.CheckFailure(prop, f"{prop}: {exc.reason}")])
 
     async def check(self, request: p.CheckRequest) -> p.CheckResponse:

@@ -6,10 +6,8 @@ from typing import Any, Optional, overload
 
 import pulumi
 import pulumi.dynamic
-from clevercloud_tcp.inputs import PYTHON_NAMES
+from clevercloud_tcp.inputs import CAMEL_NAMES, PYTHON_NAMES
 from clevercloud_tcp.provider import TcpRedirectionProvider
-
-_CAMEL_NAMES = {snake: camel for camel, snake in PYTHON_NAMES.items()}
 
 
 class TcpRedirectionArgs:
@@ -102,7 +100,7 @@ class TcpRedirection(pulumi.dynamic.Resource, module="clevercloud-tcp", name="Tc
         self.port = self.port.apply(lambda port: None if port is None else int(port))
 
     def translate_input_property(self, prop: str) -> str:
-        return _CAMEL_NAMES.get(prop, prop)
+        return CAMEL_NAMES.get(prop, prop)
 
     def translate_output_property(self, prop: str) -> str:
         return PYTHON_NAMES.get(prop, prop)
