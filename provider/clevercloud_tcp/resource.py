@@ -187,7 +187,8 @@ def _conflict(exc: errors.AlreadyExists, inputs: TcpRedirectionInputs, port: int
 
 
 def create(session: Session, props: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
-    """Every look-up, then the one write; adopts an existing redirection only when asked to."""
+    """Every look-up, then the one write. An existing redirection is taken over only with `adopt`, or
+    during a recovery (`CLEVERCLOUD_TCP_RECOVER`), where it is the interrupted run's own (not `adopted`)."""
     inputs = TcpRedirectionInputs.parse(props)
     client = session.client
     # Every look-up comes before the one write, so a failure leaves nothing behind.
