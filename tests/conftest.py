@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 # Imported at collection on purpose: failing `up`s leave an unraisable coroutine of the Automation
 # API's in-process language server behind; after that, CPython 3.11.7 (gh-106905, fixed in 3.11.8)
 # may raise "AST constructor recursion depth mismatch" when pytest's hypothesis plugin imports
 # hypothesis late in its terminal summary: an INTERNALERROR although every test passed.
-import hypothesis  # noqa: F401
+import hypothesis
 import pytest
 from support import APP, FAST_RETRIES, OWNER, SECRET, TOKEN, oauth
 
@@ -16,6 +17,13 @@ from clevercloud_tcp import CleverCloudClient
 from clevercloud_tcp.testing.emulator_process import EmulatorProcess
 
 __all__ = ["APP", "FAST_RETRIES", "OWNER", "SECRET", "TOKEN", "oauth"]
+
+# Two modes, each honest: on a developer's machine Hypothesis explores (random examples, failures kept in
+# the example database and replayed first); in CI it replays one fixed sequence, so that a run's answer
+# depends on the commit alone. Every property must pass in both. HYPOTHESIS_PROFILE picks one by hand.
+hypothesis.settings.register_profile("explore", print_blob=True)
+hypothesis.settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+hypothesis.settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "explore"))
 
 
 @pytest.fixture(scope="session")
