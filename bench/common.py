@@ -14,7 +14,7 @@ from clevercloud_tcp.emulator import App, Fixture, NamespaceSpec, organisation_f
 from clevercloud_tcp.testing.emulator_process import EmulatorProcess
 from clevercloud_tcp.testing.local_stack import find_pulumi, local_stack
 from measure import Lap, lap
-from pulumi_clevercloud_tcp import TcpRedirection
+from clevercloud_tcp.dynamic import TcpRedirection
 from pydantic import SecretStr
 from table import Section
 

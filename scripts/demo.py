@@ -1,6 +1,6 @@
 """Runs the examples of both faces with the real engine against the local API emulator (see scripts/demo).
 
-examples/python declares one application's redirections through the dynamic provider; examples/python-native
+examples/python-dynamic declares one application's redirections through the dynamic provider; examples/python
 declares another's through the native plugin (`pulumi-resource-clevercloud-tcp`), with its generated SDK.
 """
 
@@ -68,19 +68,19 @@ def main() -> None:
         # The dynamic provider reads the clevercloud:* keys it shares with pulumi-clevercloud; the plugin
         # is handed its own namespace only, so its stack says clevercloud-tcp:*.
         stacks = {
-            "dynamic provider (examples/python)": local_stack(
-                example_program("python"),
+            "dynamic provider (examples/python-dynamic)": local_stack(
+                example_program("python-dynamic"),
                 cli_dir=args.pulumi,
                 state_dir=Path(work) / "pulumi",
                 config={"clevercloud-tcp-example:appId": APP_ID, "clevercloud:endpoint": emulator.url},
                 secrets={"clevercloud:token": TOKEN, "clevercloud:secret": SECRET},
             ),
-            "native plugin (examples/python-native)": local_stack(
-                example_program("python-native"),
+            "native plugin (examples/python)": local_stack(
+                example_program("python"),
                 cli_dir=args.pulumi,
                 state_dir=Path(work) / "pulumi-native",
-                project="clevercloud-tcp-python-native",
-                config={"clevercloud-tcp-python-native:appId": PLUGIN_APP_ID, "clevercloud-tcp:endpoint": emulator.url},
+                project="clevercloud-tcp-python",
+                config={"clevercloud-tcp-python:appId": PLUGIN_APP_ID, "clevercloud-tcp:endpoint": emulator.url},
                 secrets={"clevercloud-tcp:token": TOKEN, "clevercloud-tcp:secret": SECRET},
             ),
         }

@@ -9,6 +9,6 @@ ensure_venv() {
   "$root/.venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
   # The package (dynamic provider, its SDK, the plugin, the emulator) and the plugin's generated Python SDK.
   "$root/.venv/bin/python" -m pip install --quiet --quiet --disable-pip-version-check \
-    -e "$root[$extras]" -e "$root/sdk/python-native"
+    -e "$root[$extras]" -e "$root/sdk/python"
   export PATH="$root/.venv/bin:$PATH"
 }

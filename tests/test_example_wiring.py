@@ -15,7 +15,7 @@ from typing import Any
 import pulumi
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples" / "python"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples" / "python-dynamic"))
 
 import redirections  # noqa: E402
 from support import RecordingMocks  # noqa: E402

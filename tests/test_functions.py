@@ -7,7 +7,7 @@ import pytest
 from clevercloud_tcp import AppNotFound, CleverCloudClient, InputError
 from clevercloud_tcp.testing.emulator_process import EmulatorProcess
 from clevercloud_tcp.emulator.fixture import USER_ID
-from pulumi_clevercloud_tcp import TcpRedirectionInfo, get_namespaces, get_tcp_redirections
+from clevercloud_tcp.dynamic import TcpRedirectionInfo, get_namespaces, get_tcp_redirections
 
 from support import APP, OWNER, SECRET, TOKEN
 

@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SDK = ROOT / "sdk" / "python-native"
-EXAMPLE = ROOT / "examples" / "python-native" / "redirections.py"
+SDK = ROOT / "sdk" / "python"
+EXAMPLE = ROOT / "examples" / "python" / "redirections.py"
 
 
 def mypy(tmp_path: Path, *files: Path) -> subprocess.CompletedProcess[str]:
@@ -28,7 +28,7 @@ def test_the_example_type_checks(tmp_path: Path) -> None:
 def test_a_misspelled_or_mistyped_property_is_refused(tmp_path: Path) -> None:
     bad = tmp_path / "bad.py"
     bad.write_text(
-        "import pulumi_clevercloud_tcp_native as clevercloud_tcp\n"
+        "import pulumi_clevercloud_tcp as clevercloud_tcp\n"
         'clevercloud_tcp.TcpRedirection("r", app_idd="app_x")\n'
         'clevercloud_tcp.TcpRedirection("s", app_id="app_x", adopt="yes")\n'
     )

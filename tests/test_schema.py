@@ -12,7 +12,7 @@ from typing import Any
 import pulumi
 import pytest
 
-import pulumi_clevercloud_tcp as sdk
+import clevercloud_tcp.dynamic as sdk
 from clevercloud_tcp.credentials import SETTING_NAMES
 from clevercloud_tcp.inputs import DEFAULT_NAMESPACE, INPUTS, OUTPUTS, PYTHON_NAMES, TcpRedirectionInputs
 from clevercloud_tcp.config import OPTION_KEYS

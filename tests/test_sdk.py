@@ -9,7 +9,7 @@ import pytest
 
 from support import RecordingMocks
 
-from pulumi_clevercloud_tcp import TcpRedirection, TcpRedirectionArgs
+from clevercloud_tcp.dynamic import TcpRedirection, TcpRedirectionArgs
 
 APP = "app_0d4f6a4e-3c2b-4e1f-9a8b-7c6d5e4f3a2b"
 

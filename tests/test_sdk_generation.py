@@ -1,4 +1,4 @@
-"""The SDKs in sdk/{nodejs,go,python-native}: what scripts/gen-sdks makes of schema.json, and usable.
+"""The SDKs in sdk/{nodejs,go,python}: what scripts/gen-sdks makes of schema.json, and usable.
 
 They are checked in, as Pulumi providers do. These tests catch a schema changed without regenerating,
 a hand edit of generated code, and an SDK that its language's compiler refuses, including a program
@@ -20,10 +20,11 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SDKS = ("nodejs", "go", "python-native")
+SDKS = ("nodejs", "go", "python")
 SCHEMA = json.loads((ROOT / "schema.json").read_text())
 VERSION = SCHEMA["version"]
-GO_MODULE = "github.com/pulumi-clevercloud-tcp/pulumi-clevercloud-tcp/sdk/go"
+REPOSITORY = "pulumi-clevercloud-tcp/pulumi-clevercloud-tcp"
+GO_MODULE = f"github.com/{REPOSITORY}/sdk/go"
 APP = "app_1e5a7b5f-4d3c-4f2a-8b9c-8d7e6f5a4b3c"
 # The Go toolchain as scripts/gen-sdks runs it: no toolchain download, go.mod and go.sum as committed.
 GO_ENV = {**os.environ, "GOTOOLCHAIN": "local", "GOFLAGS": "-mod=readonly"}
@@ -100,18 +101,30 @@ def test_drift_names_each_changed_file(regenerated: dict[str, bytes]) -> None:
     assert drift(regenerated, tampered) == ["sdk/go/go.mod: differs", "sdk/nodejs/extra.ts: not generated"]
 
 
-def test_sdks_carry_the_package_names_and_versions() -> None:
+def test_sdks_carry_the_package_names_the_version_and_where_the_engine_downloads_the_plugin() -> None:
+    # One version, in VERSION; gen-sdks stamps it into the schema, and the generators into each SDK.
+    assert (ROOT / "VERSION").read_text().strip() == VERSION
+    plugin = {"resource": True, "name": "clevercloud-tcp", "version": VERSION, "server": SCHEMA["pluginDownloadURL"]}
+    assert SCHEMA["pluginDownloadURL"] == f"https://github.com/{REPOSITORY}/releases/download/v${{VERSION}}"
+    assert SCHEMA["repository"] == SCHEMA["homepage"] == f"https://github.com/{REPOSITORY}"
+
     package = json.loads((ROOT / "sdk/nodejs/package.json").read_text())
     assert (package["name"], package["version"]) == ("pulumi-clevercloud-tcp", VERSION)
-    assert package["pulumi"] == {"resource": True, "name": "clevercloud-tcp", "version": VERSION}
+    assert package["pulumi"] == plugin
+    assert f'pluginDownloadURL: "{SCHEMA["pluginDownloadURL"]}"' in (ROOT / "sdk/nodejs/utilities.ts").read_text()
 
     go_mod = (ROOT / "sdk/go/go.mod").read_text()
     assert f"module {GO_MODULE}\n" in go_mod
     assert "github.com/pulumi/pulumi/sdk/v3 v3.259.0" in go_mod
+    assert json.loads((ROOT / "sdk/go/clevercloudtcp/pulumi-plugin.json").read_text()) == plugin
+    go_utilities = (ROOT / "sdk/go/clevercloudtcp/internal/pulumiUtilities.go").read_text()
+    assert f'pulumi.PluginDownloadURL("{SCHEMA["pluginDownloadURL"]}")' in go_utilities
+    assert f'version := semver.MustParse("{VERSION}")' in go_utilities  # a Go program asks for this version
 
-    pyproject = (ROOT / "sdk/python-native/pyproject.toml").read_text()
-    assert 'name = "pulumi_clevercloud_tcp_native"' in pyproject
+    pyproject = (ROOT / "sdk/python/pyproject.toml").read_text()
+    assert 'name = "pulumi_clevercloud_tcp"' in pyproject
     assert f'version = "{VERSION}"' in pyproject
+    assert json.loads((ROOT / "sdk/python/pulumi_clevercloud_tcp/pulumi-plugin.json").read_text()) == plugin
 
 
 def described_places() -> list[tuple[str, dict[str, object]]]:
@@ -256,14 +269,14 @@ def test_misspelled_property_is_refused(language: str, request: pytest.FixtureRe
 PYTHON_CHECK = textwrap.dedent(
     """
     import inspect, json
-    import pulumi_clevercloud_tcp, pulumi_clevercloud_tcp_native as native
+    import clevercloud_tcp.dynamic, pulumi_clevercloud_tcp as native
 
     print(json.dumps({
         "version": native._utilities.get_version(),
         "args": list(inspect.signature(native.TcpRedirectionArgs).parameters),
         "get_namespaces": list(inspect.signature(native.get_namespaces).parameters),
         "get_tcp_redirections": list(inspect.signature(native.get_tcp_redirections_output).parameters),
-        "dynamic": pulumi_clevercloud_tcp.TcpRedirection.__module__,
+        "dynamic": clevercloud_tcp.dynamic.TcpRedirection.__module__,
     }))
     """
 )
@@ -272,7 +285,7 @@ PYTHON_CHECK = textwrap.dedent(
 def test_python_sdk_installs_and_imports_beside_the_dynamic_one(tmp_path: Path) -> None:
     # Built from a copy: pip builds in the source tree, and build output has no place in sdk/.
     source, target = tmp_path / "source", tmp_path / "site"
-    shutil.copytree(ROOT / "sdk/python-native", source)
+    shutil.copytree(ROOT / "sdk/python", source)
     pip = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", "--no-index"]
     succeed([*pip, "--target", str(target), str(source)], tmp_path)
 
@@ -284,4 +297,4 @@ def test_python_sdk_installs_and_imports_beside_the_dynamic_one(tmp_path: Path) 
     assert seen["args"] == ["app_id", "adopt", "host", "namespace", "owner_id"]
     assert seen["get_namespaces"] == ["app_id", "owner_id", "opts"]
     assert seen["get_tcp_redirections"] == ["app_id", "owner_id", "opts"]
-    assert seen["dynamic"] == "pulumi_clevercloud_tcp.tcp_redirection"
+    assert seen["dynamic"] == "clevercloud_tcp.dynamic.tcp_redirection"

@@ -1,8 +1,8 @@
 """The two faces of the provider, as a test program declares a redirection through each.
 
-- `dynamic`: the hand-written SDK `pulumi_clevercloud_tcp` (a Python dynamic provider); it reads the
+- `dynamic`: the hand-written SDK `clevercloud_tcp.dynamic` (a Python dynamic provider); it reads the
   whole stack config, so `clevercloud:*` keys work.
-- `plugin`: the generated SDK `pulumi_clevercloud_tcp_native` of the native plugin
+- `plugin`: the generated SDK `pulumi_clevercloud_tcp` of the native plugin
   `pulumi-resource-clevercloud-tcp` (found on PATH: this interpreter's scripts folder); the engine
   hands a plugin its own namespace only, so its keys are `clevercloud-tcp:*`.
 """
@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pulumi
+import clevercloud_tcp.dynamic
 import pulumi_clevercloud_tcp
-import pulumi_clevercloud_tcp_native
 
 
 @dataclass(frozen=True)
@@ -27,8 +27,8 @@ class Face:
     def redirection(self, name: str, opts: pulumi.ResourceOptions | None = None, **inputs: Any) -> Any:
         given = {k: v for k, v in inputs.items() if v is not None}
         if self.name == "dynamic":
-            return pulumi_clevercloud_tcp.TcpRedirection(name, opts, **given)
-        return pulumi_clevercloud_tcp_native.TcpRedirection(name, opts=opts, **given)
+            return clevercloud_tcp.dynamic.TcpRedirection(name, opts, **given)
+        return pulumi_clevercloud_tcp.TcpRedirection(name, opts=opts, **given)
 
     def keys(self, config: Mapping[str, str]) -> dict[str, str]:
         """`clevercloud:name` keys as this face reads them."""

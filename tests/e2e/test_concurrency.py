@@ -21,7 +21,7 @@ from clevercloud_tcp.emulator import Fixture
 from clevercloud_tcp.testing.emulator_process import EmulatorProcess
 from clevercloud_tcp.emulator.app import TCP_REDIRS
 from clevercloud_tcp.emulator.fixture import App, organisation_fixture
-from pulumi_clevercloud_tcp import TcpRedirection
+from clevercloud_tcp.dynamic import TcpRedirection
 
 from support import StackFactory
 

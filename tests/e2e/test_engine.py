@@ -22,13 +22,13 @@ from pydantic import SecretStr
 from clevercloud_tcp import CleverCloudClient, OAuthCredentials
 from clevercloud_tcp.testing.emulator_process import EmulatorProcess
 from clevercloud_tcp.emulator.fixture import DEFAULT_FIXTURE, ORG_ID
-from pulumi_clevercloud_tcp import TcpRedirection
+from clevercloud_tcp.dynamic import TcpRedirection
 
 from clevercloud_tcp.testing import load_module
 from support import StackFactory
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-EXAMPLE_DIR = REPO_ROOT / "examples" / "python"
+EXAMPLE_DIR = REPO_ROOT / "examples" / "python-dynamic"
 PROJECT = "clevercloud-tcp-example"
 TOKEN, SECRET = "emulator-token", "emulator-secret"
 

@@ -8,7 +8,7 @@ from typing import Any
 import pulumi
 
 from clevercloud_tcp.testing.emulator_process import EmulatorProcess
-from pulumi_clevercloud_tcp import TcpRedirection
+from clevercloud_tcp.dynamic import TcpRedirection
 
 from support import APP, StackFactory
 

@@ -1,4 +1,4 @@
-"""The native plugin from a Python Automation API program: examples/python-native, through the generated SDK.
+"""The native plugin from a Python Automation API program: examples/python, through the generated SDK.
 
 The same life cycle as the YAML project (up, preview, refresh after out-of-band changes, replace,
 destroy), plus `ResourceOptions(import_=...)` and the two functions served by Invoke.
@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-import pulumi_clevercloud_tcp_native as cctcp
+import pulumi_clevercloud_tcp as cctcp
 import pytest
 from pulumi import automation as auto
 from pydantic import SecretStr
@@ -23,8 +23,8 @@ from faces import PLUGIN
 from clevercloud_tcp.testing import load_module
 from support import StackFactory
 
-EXAMPLE_DIR = Path(__file__).resolve().parents[2] / "examples" / "python-native"
-PROJECT = "clevercloud-tcp-python-native"
+EXAMPLE_DIR = Path(__file__).resolve().parents[2] / "examples" / "python"
+PROJECT = "clevercloud-tcp-python"
 TOKEN, SECRET = "emulator-token", "emulator-secret"
 MQTT_APP = "app_1e5a7b5f-4d3c-4f2a-8b9c-8d7e6f5a4b3c"
 OWNER = "orga_3b5a6c1e-6f0a-4c3e-9d7e-1f2a3b4c5d6e"

@@ -22,7 +22,7 @@ from pulumi import automation as auto
 from clevercloud_tcp.testing.emulator_process import EmulatorProcess
 from clevercloud_tcp.run import recover as run_recover
 from clevercloud_tcp.session import RECOVER
-from pulumi_clevercloud_tcp import TcpRedirection
+from clevercloud_tcp.dynamic import TcpRedirection
 
 from cli_project import CliProject
 from support import StackFactory

@@ -14,7 +14,7 @@ from clevercloud_tcp.emulator import DEFAULT_FIXTURE
 from clevercloud_tcp.testing.emulator_process import EmulatorProcess
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLE = ROOT / "examples" / "python"
+EXAMPLE = ROOT / "examples" / "python-dynamic"
 APP_ID = DEFAULT_FIXTURE.organisations[0].applications[1].id  # two custom domains, broker.acme.example first
 
 

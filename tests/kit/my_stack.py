@@ -1,7 +1,7 @@
 """The infrastructure code under test, as a user writes it: an MQTT broker reachable on two namespaces.
 
-`program(TcpRedirection)` is the same program on either SDK: `pulumi_clevercloud_tcp` (dynamic
-provider) or `pulumi_clevercloud_tcp_native` (the plugin); both take `app_id` and `namespace`.
+`program(TcpRedirection)` is the same program on either SDK: `clevercloud_tcp.dynamic` (dynamic
+provider) or `pulumi_clevercloud_tcp` (the plugin); both take `app_id` and `namespace`.
 """
 
 from __future__ import annotations

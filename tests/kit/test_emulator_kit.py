@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import pulumi_clevercloud_tcp_native
+import pulumi_clevercloud_tcp
 import pytest
 
 from clevercloud_tcp import CleverCloudError, NoPortLeft
@@ -83,7 +83,7 @@ def test_a_mistake_in_a_test_is_one_line_naming_it(
 def test_without_pytest_fixtures_through_the_plugin_and_environment_variables() -> None:
     with Emulator() as emulator:
         app = emulator.add_app("broker", domains=["mqtt.example.com"])
-        with ProgramStack(program(pulumi_clevercloud_tcp_native.TcpRedirection), emulator, face="plugin",
+        with ProgramStack(program(pulumi_clevercloud_tcp.TcpRedirection), emulator, face="plugin",
                           config={"test-project:appId": app}) as stack:
             outputs = stack.up().outputs
             assert outputs["publicUrl"] == f"tcp://{cleverapps_domain(app)}:{emulator.ports(app)['cleverapps']}"

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import clevercloud_tcp.dynamic
 import pulumi_clevercloud_tcp
-import pulumi_clevercloud_tcp_native
 import pytest
 
 from clevercloud_tcp.testing import Emulator, ProgramStack, cleverapps_domain
 
 from my_stack import program
 
-SDKS = {"dynamic": pulumi_clevercloud_tcp.TcpRedirection, "plugin": pulumi_clevercloud_tcp_native.TcpRedirection}
+SDKS = {"dynamic": clevercloud_tcp.dynamic.TcpRedirection, "plugin": pulumi_clevercloud_tcp.TcpRedirection}
 
 
 @pytest.fixture(params=sorted(SDKS))

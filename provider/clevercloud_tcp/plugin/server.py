@@ -56,7 +56,7 @@ for _name in RPCS:
 
 
 def package_version() -> str:
-    return version("pulumi-clevercloud-tcp")
+    return version("clevercloud-tcp")
 
 
 async def _serve(engine: str) -> None:

@@ -3,7 +3,7 @@
 //
 //	gen-sdks -schema schema.json -out DIR
 //
-// writes DIR/nodejs, DIR/go and DIR/python-native, each replaced as a whole so that a file the
+// writes DIR/nodejs, DIR/go and DIR/python, each replaced as a whole so that a file the
 // generators no longer produce does not linger.
 package main
 
@@ -30,7 +30,7 @@ const tool = "gen-sdks"
 
 func main() {
 	schemaPath := flag.String("schema", "schema.json", "the package schema")
-	outDir := flag.String("out", ".", "folder that receives nodejs/, go/ and python-native/")
+	outDir := flag.String("out", ".", "folder that receives nodejs/, go/ and python/")
 	flag.Parse()
 	if err := run(*schemaPath, *outDir); err != nil {
 		fmt.Fprintln(os.Stderr, "gen-sdks:", err)
@@ -47,7 +47,7 @@ func run(schemaPath, outDir string) error {
 			return nodejs.GeneratePackage(tool, p, nil, nil, false, noExternalPackages{})
 		}},
 		{"go", generateGo},
-		{"python-native", func(p *schema.Package) (map[string][]byte, error) {
+		{"python", func(p *schema.Package) (map[string][]byte, error) {
 			return python.GeneratePackage(tool, p, nil, noExternalPackages{})
 		}},
 	}
