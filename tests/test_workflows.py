@@ -1,0 +1,413 @@
+"""The GitHub Actions workflows: linted by the pinned actionlint, and saying what a release needs.
+
+ci.yml runs the project's test command; release.yml builds the plugin on every os/arch the engine can
+download, names each archive as the engine expects, checks the tag against VERSION, and publishes to
+npm, to PyPI (both Python packages) and the Go SDK's tag. Shell steps whose behaviour matters (the tag
+check, the sorting of the Python packages) are run here against stand-in files.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+WORKFLOWS = ROOT / ".github" / "workflows"
+SCHEMA = json.loads((ROOT / "schema.json").read_text())
+PLUGIN = f"pulumi-resource-{SCHEMA['name']}"
+ARCHIVE_NAME = re.compile(
+    rf"^{re.escape(PLUGIN)}-v(?P<version>\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?)-(?P<os>linux|darwin|windows)-(?P<arch>amd64|arm64)\.tar\.gz$"
+)
+# The six builds, each on a runner of that os and arch (linux amd64 on the oldest glibc image).
+RUNNERS = {
+    ("linux", "amd64"): {"ubuntu-22.04"},
+    ("linux", "arm64"): {"ubuntu-22.04-arm", "ubuntu-24.04-arm"},
+    ("darwin", "amd64"): {"macos-15-intel", "macos-26-intel"},  # macos-13 was retired in December 2025
+    ("darwin", "arm64"): {"macos-14", "macos-15", "macos-26"},
+    ("windows", "amd64"): {"windows-latest", "windows-2022", "windows-2025"},
+    ("windows", "arm64"): {"windows-11-arm"},
+}
+VERSION = "0.1.0"
+BASH = shutil.which("bash")
+
+
+def load(name: str) -> dict[str, Any]:
+    workflow = yaml.safe_load((WORKFLOWS / name).read_text())
+    assert isinstance(workflow, dict), f"{name} is not a YAML mapping"
+    # YAML 1.1 reads the key `on` as the boolean true.
+    if True in workflow:
+        workflow["on"] = workflow.pop(True)
+    return workflow
+
+
+def steps(job: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(job.get("steps") or [])
+
+
+def runs(job: dict[str, Any]) -> str:
+    return "\n".join(step.get("run", "") for step in steps(job))
+
+
+def uses(job: dict[str, Any], action: str) -> list[dict[str, Any]]:
+    return [s for s in steps(job) if str(s.get("uses", "")).split("@")[0] == action]
+
+
+def needs(job: dict[str, Any]) -> list[str]:
+    value = job.get("needs") or []
+    return [value] if isinstance(value, str) else list(value)
+
+
+def upstream(jobs: dict[str, Any], name: str) -> set[str]:
+    """Every job that `name` waits for, directly or not."""
+    seen: set[str] = set()
+    todo = needs(jobs[name])
+    while todo:
+        job = todo.pop()
+        if job not in seen:
+            seen.add(job)
+            todo.extend(needs(jobs[job]))
+    return seen
+
+
+def jobs_running(jobs: dict[str, Any], pattern: str) -> list[str]:
+    return [name for name, job in jobs.items() if re.search(pattern, runs(job), re.MULTILINE)]
+
+
+def the_job_running(jobs: dict[str, Any], pattern: str) -> str:
+    found = jobs_running(jobs, pattern)
+    assert len(found) == 1, f"expected one job whose steps run /{pattern}/, found {found}"
+    return found[0]
+
+
+def the_step(job: dict[str, Any], pattern: str) -> dict[str, Any]:
+    found = [s for s in steps(job) if re.search(pattern, s.get("run", ""), re.MULTILINE)]
+    assert len(found) == 1, f"expected one step running /{pattern}/, found {len(found)}"
+    return found[0]
+
+
+# --- a small evaluator of ${{ }} expressions: paths, 'strings', ==, !=, &&, || --------------------
+
+TOKEN = re.compile(r"\s*(?:(?P<str>'(?:[^']|'')*')|(?P<op>==|!=|&&|\|\||\(|\))|(?P<path>[A-Za-z_][\w.-]*))")
+
+
+def evaluate(expr: str, context: dict[str, Any]) -> Any:
+    python: list[str] = []
+    pos = 0
+    expr = expr.strip()
+    while pos < len(expr):
+        match = TOKEN.match(expr, pos)
+        assert match and match.end() > pos, f"cannot evaluate {expr!r} at {expr[pos:]!r}"
+        pos = match.end()
+        if match["str"] is not None:
+            python.append(repr(match["str"][1:-1].replace("''", "'")))
+        elif match["op"] is not None:
+            python.append({"&&": " and ", "||": " or "}.get(match["op"], match["op"]))
+        else:
+            value: Any = context
+            for part in match["path"].split("."):
+                assert isinstance(value, dict) and part in value, f"{match['path']} is not known in {expr!r}"
+                value = value[part]
+            python.append(repr(value))
+    return eval("".join(python), {"__builtins__": {}}, {})  # only literals and operators remain
+
+
+def render(text: str, context: dict[str, Any]) -> str:
+    return re.sub(r"\$\{\{(.*?)\}\}", lambda m: str(evaluate(m.group(1), context)), text)
+
+
+def job_env(job: dict[str, Any], context: dict[str, Any]) -> dict[str, str]:
+    env: dict[str, str] = {}
+    for key, value in (job.get("env") or {}).items():
+        env[key] = render(str(value), {**context, "env": env})
+    return env
+
+
+# --- (a) actionlint ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def actionlint() -> Iterator[str]:
+    """The pinned actionlint from scripts/install-actionlint (built from Go modules the first time)."""
+    assert BASH, "bash is needed to run scripts/install-actionlint"
+    done = subprocess.run(
+        [BASH, str(ROOT / "scripts" / "install-actionlint")], capture_output=True, text=True, timeout=900
+    )
+    if done.returncode != 0:
+        pytest.fail(
+            "scripts/install-actionlint failed (it needs Go to build actionlint; CI must have every tool):\n"
+            + done.stderr[-3000:]
+        )
+    path = done.stdout.strip().splitlines()[-1]
+    assert Path(path).is_file(), f"scripts/install-actionlint printed {path!r}, which is no file"
+    yield path
+
+
+def lint(binary: str, *files: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [binary, "-no-color", "-oneline", *map(str, files)], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
+
+
+@pytest.mark.parametrize("name", ["ci.yml", "release.yml"])
+def test_actionlint_passes(actionlint: str, name: str) -> None:
+    done = lint(actionlint, WORKFLOWS / name)
+    assert done.returncode == 0, f"actionlint on {name}:\n{done.stdout}{done.stderr}"
+
+
+def test_actionlint_catches_what_it_should(actionlint: str, tmp_path: Path) -> None:
+    """A linter that passes everything proves nothing: it must refuse a retired runner and a bad expression."""
+    broken = tmp_path / ".github" / "workflows" / "broken.yml"
+    broken.parent.mkdir(parents=True)
+    broken.write_text(
+        "on: push\n"
+        "jobs:\n"
+        "  build:\n"
+        "    runs-on: macos-12\n"
+        "    steps:\n"
+        "      - run: echo ${{ matrix.nothing.here }}\n"
+    )
+    done = lint(actionlint, broken)
+    assert done.returncode != 0
+    assert "[runner-label]" in done.stdout and "[expression]" in done.stdout, done.stdout
+
+
+def test_the_pinned_actionlint_is_the_one_used(actionlint: str) -> None:
+    script = (ROOT / "scripts" / "install-actionlint").read_text()
+    pinned = re.search(r'ACTIONLINT_VERSION:-(v\d+\.\d+\.\d+)\}', script)
+    assert pinned, "scripts/install-actionlint pins no version"
+    assert Path(actionlint).parent.name == f"actionlint-{pinned.group(1)}"
+    reported = subprocess.run([actionlint, "-version"], capture_output=True, text=True, timeout=30).stdout
+    assert reported.splitlines()[0].strip() == pinned.group(1)
+
+
+@pytest.mark.parametrize("name", ["ci.yml", "release.yml"])
+def test_actions_are_pinned_to_version_tags(name: str) -> None:
+    for job_name, job in load(name)["jobs"].items():
+        for step in steps(job):
+            if "uses" in step:
+                action, _, ref = str(step["uses"]).partition("@")
+                assert re.fullmatch(r"v\d+(\.\d+){0,2}", ref), f"{name} {job_name}: {step['uses']} is not pinned to a version tag"
+
+
+# --- (b) the release matrix and the archive names ------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def release() -> dict[str, Any]:
+    return load("release.yml")
+
+
+def plugin_job(release: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    name = the_job_running(release["jobs"], r"scripts/release\s+.*--only[ =]plugin")
+    return name, release["jobs"][name]
+
+
+def test_release_matrix_covers_the_six_os_arch_pairs_on_native_runners(release: dict[str, Any]) -> None:
+    _, job = plugin_job(release)
+    include = job["strategy"]["matrix"]["include"]
+    pairs = [(entry["os"], entry["arch"]) for entry in include]
+    assert sorted(pairs) == sorted(RUNNERS), f"matrix pairs: {pairs}"
+    assert len(set(pairs)) == len(pairs), "a pair is built twice"
+    runs_on = job["runs-on"]
+    for entry in include:
+        runner = render(runs_on, {"matrix": entry}) if isinstance(runs_on, str) else runs_on
+        assert runner in RUNNERS[(entry["os"], entry["arch"])], f"{entry['os']}-{entry['arch']} builds on {runner}"
+
+
+def test_release_archives_follow_the_engine_naming(release: dict[str, Any]) -> None:
+    _, job = plugin_job(release)
+    assert re.search(r"scripts/release\s+--only plugin\s+--out dist\b", runs(job))
+    (upload,) = uses(job, "actions/upload-artifact")
+    for entry in job["strategy"]["matrix"]["include"]:
+        context = {"matrix": entry, "needs": {"version": {"outputs": {"version": VERSION}}}, "github": {"ref_name": f"v{VERSION}"}}
+        context["env"] = job_env(job, context)
+        path = render(str(upload["with"]["path"]), context)
+        assert path.startswith("dist/"), f"uploads {path}, not a file of dist/"
+        name = Path(path).name
+        match = ARCHIVE_NAME.match(name)
+        assert match, f"{name} does not follow {PLUGIN}-v<version>-<os>-<arch>.tar.gz"
+        assert (match["version"], match["os"], match["arch"]) == (VERSION, entry["os"], entry["arch"])
+        if "EXECUTABLE" in context["env"]:  # the executable the archive check looks for
+            exe = context["env"]["EXECUTABLE"]
+            assert exe == PLUGIN + (".exe" if entry["os"] == "windows" else ""), exe
+
+
+def test_every_archive_reaches_the_release(release: dict[str, Any]) -> None:
+    jobs = release["jobs"]
+    plugin, job = plugin_job(release)
+    packages = the_job_running(jobs, r"scripts/release\s+.*--only[ =]packages")
+    assert plugin in upstream(jobs, packages)
+    (upload,) = uses(job, "actions/upload-artifact")
+    (download,) = [d for d in uses(jobs[packages], "actions/download-artifact") if "pattern" in d.get("with", {})]
+    entry = job["strategy"]["matrix"]["include"][0]
+    uploaded_as = render(str(upload["with"]["name"]), {"matrix": entry})
+    assert fnmatch.fnmatch(uploaded_as, download["with"]["pattern"])
+    assert download["with"].get("merge-multiple") is True and download["with"]["path"] == "dist"
+    # the archives are in dist before the packages step writes checksums.txt over it
+    order = [s.get("uses", "").split("@")[0] or s.get("run", "") for s in steps(jobs[packages])]
+    build_at = next(i for i, s in enumerate(order) if "--only packages" in s)
+    assert order.index("actions/download-artifact") < build_at
+    creator = the_job_running(jobs, r"gh release (create|upload)")
+    assert packages in upstream(jobs, creator)
+    assert re.search(r"gh release create \"?\$\{?TAG\}?\"? dist/\*", runs(jobs[creator]))
+
+
+# --- (c) the tag check and the publications ------------------------------------------------------------------
+
+
+def version_check(release: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    jobs = release["jobs"]
+    found = [
+        (name, step)
+        for name, job in jobs.items()
+        for step in steps(job)
+        if re.search(r"(?<![$\w{])VERSION\b", step.get("run", "")) and re.search(r"ref_name|GITHUB_REF", json.dumps(step) + json.dumps(job.get("env", {})))
+    ]
+    assert len(found) == 1, f"expected one step checking the tag against VERSION, found {[n for n, _ in found]}"
+    return found[0]
+
+
+def run_step(step: dict[str, Any], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    assert BASH
+    return subprocess.run(
+        [BASH, "-eo", "pipefail", "-c", step["run"]],
+        cwd=cwd, env={"PATH": os.environ["PATH"], **env}, capture_output=True, text=True, timeout=60,
+    )
+
+
+def test_release_runs_on_version_tags(release: dict[str, Any]) -> None:
+    tags = release["on"]["push"]["tags"]
+    assert any(fnmatch.fnmatch("v0.1.0", t) for t in tags) and not any(fnmatch.fnmatch("sdk/v0.1.0", t) for t in tags)
+    assert set(release["on"]) == {"push"}
+
+
+def test_release_checks_the_tag_against_version_before_building(release: dict[str, Any], tmp_path: Path) -> None:
+    jobs = release["jobs"]
+    checker, step = version_check(release)
+    for builder in jobs_running(jobs, r"scripts/release"):
+        assert checker in upstream(jobs, builder), f"{builder} does not wait for the tag check"
+    env_of_step = {k: render(str(v), {"github": {"ref_name": "TAG"}}) for k, v in (step.get("env") or {}).items()}
+    tag_var = next((k for k, v in env_of_step.items() if v == "TAG"), "GITHUB_REF_NAME")
+
+    (tmp_path / "VERSION").write_text(f"{VERSION}\n")
+    output = tmp_path / "github_output"
+    good = run_step(step, tmp_path, {tag_var: f"v{VERSION}", "GITHUB_OUTPUT": str(output), "GITHUB_REF_NAME": f"v{VERSION}"})
+    assert good.returncode == 0, good.stdout + good.stderr
+    assert f"version={VERSION}" in output.read_text().splitlines()
+    for wrong in ("v0.1.1", "v0.1.0-rc.1", "0.1.0"):
+        bad = run_step(step, tmp_path, {tag_var: wrong, "GITHUB_OUTPUT": str(output), "GITHUB_REF_NAME": wrong})
+        assert bad.returncode != 0, f"tag {wrong} passed against VERSION {VERSION}"
+        assert wrong in bad.stdout + bad.stderr
+
+
+def test_release_publishes_to_npm_with_provenance(release: dict[str, Any]) -> None:
+    jobs = release["jobs"]
+    name = the_job_running(jobs, r"npm publish")
+    job = jobs[name]
+    publish = the_step(job, r"npm publish")
+    assert "--provenance" in publish["run"]
+    assert re.search(r"npm publish \"?npm/pulumi-clevercloud-tcp-\$\{?VERSION\}?\.tgz", publish["run"])
+    assert job["permissions"].get("id-token") == "write"
+    (node,) = uses(job, "actions/setup-node")
+    assert node["with"]["registry-url"] == "https://registry.npmjs.org"
+
+
+def test_release_publishes_both_python_packages_to_pypi(release: dict[str, Any], tmp_path: Path) -> None:
+    jobs = release["jobs"]
+    pypi = [n for n, j in jobs.items() if uses(j, "pypa/gh-action-pypi-publish")]
+    assert len(pypi) == 1, pypi
+    job = jobs[pypi[0]]
+    env = job.get("environment")
+    assert (env.get("name") if isinstance(env, dict) else env) == "pypi"
+    assert job["permissions"] == {"id-token": "write"}
+    (publish,) = uses(job, "pypa/gh-action-pypi-publish")
+    assert "password" not in publish.get("with", {}), "trusted publishing needs no token"
+    (download,) = uses(job, "actions/download-artifact")
+    assert publish["with"]["packages-dir"].rstrip("/") == download["with"]["path"].rstrip("/")
+
+    # The step that fills that artifact, run against a stand-in dist/: both packages, wheel and sdist each.
+    packages = the_job_running(jobs, r"scripts/release\s+.*--only[ =]packages")
+    uploads = {u["with"]["name"]: u["with"]["path"] for u in uses(jobs[packages], "actions/upload-artifact")}
+    staged_dir = uploads[download["with"]["name"]].split("/")[0]
+    stage = the_step(jobs[packages], rf"\b{staged_dir}/")
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    files = [
+        f"pulumi_clevercloud_tcp-{VERSION}-py3-none-any.whl", f"pulumi_clevercloud_tcp-{VERSION}.tar.gz",
+        f"clevercloud_tcp-{VERSION}-py3-none-any.whl", f"clevercloud_tcp-{VERSION}.tar.gz",
+        f"pulumi-clevercloud-tcp-{VERSION}.tgz", "schema.json",
+        *(f"{PLUGIN}-v{VERSION}-{os_}-{arch}.tar.gz" for os_, arch in RUNNERS),
+    ]
+    for f in files:
+        (dist / f).write_text(f)
+    sums = subprocess.run(["sha256sum", *files], cwd=dist, capture_output=True, text=True, check=True).stdout
+    (dist / "checksums.txt").write_text(sums)
+    done = run_step(stage, tmp_path, {"VERSION": VERSION})
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert sorted(p.name for p in (tmp_path / staged_dir).iterdir()) == sorted(files[:4])
+
+    # and it refuses to go on when one of them is missing
+    (tmp_path / staged_dir).rename(tmp_path / "first")
+    (dist / f"clevercloud_tcp-{VERSION}.tar.gz").unlink()
+    (dist / "checksums.txt").write_text("".join(l for l in sums.splitlines(True) if "clevercloud_tcp-" not in l or ".whl" in l))
+    assert run_step(stage, tmp_path, {"VERSION": VERSION}).returncode != 0
+
+
+def test_release_pushes_the_go_sdk_tag_for_the_same_commit(release: dict[str, Any]) -> None:
+    jobs = release["jobs"]
+    name = the_job_running(jobs, r"git push|gh api")
+    job = jobs[name]
+    context = {"needs": {"version": {"outputs": {"version": VERSION}}}}
+    env = job_env(job, context)
+    script = runs(job)
+    for key, value in env.items():
+        script = re.sub(rf"\$\{{?{key}\}}?\b", value, script)
+    assert re.search(rf"git tag \"?sdk/v{re.escape(VERSION)}\"? \"?\$\{{?GITHUB_SHA\}}?", script), script
+    assert re.search(rf"git push origin \"?(refs/tags/)?sdk/v{re.escape(VERSION)}\"?", script), script
+    assert job["permissions"] == {"contents": "write"}
+
+
+def test_release_jobs_hold_least_privileges(release: dict[str, Any]) -> None:
+    jobs = release["jobs"]
+    assert release.get("permissions") == {}, "the workflow's default must grant nothing"
+    for name, job in jobs.items():
+        assert "permissions" in job, f"job {name} declares no permissions"
+        granted = {k: v for k, v in job["permissions"].items() if v != "none"}
+        if re.search(r"scripts/release|npm install|pip install", runs(job)):
+            assert set(granted.values()) <= {"read"}, f"{name} builds and may write: {granted}"
+        if granted.get("id-token") == "write":
+            assert re.search(r"npm publish", runs(job)) or uses(job, "pypa/gh-action-pypi-publish"), name
+        if granted.get("contents") == "write":
+            assert re.search(r"gh release|git push", runs(job)), name
+
+
+# --- (d) ci.yml -------------------------------------------------------------------------------------------------
+
+
+def test_ci_runs_the_test_command_on_pull_requests_and_main() -> None:
+    ci = load("ci.yml")
+    assert "pull_request" in ci["on"]
+    assert ci["on"]["push"]["branches"] == ["main"]
+    testers = [
+        job for job in ci["jobs"].values()
+        if re.search(r"(^|[\s;&|(])(\./)?scripts/test(\s|$)", runs(job), re.MULTILINE)
+    ]
+    assert len(testers) == 1, "no job runs scripts/test"
+    job = testers[0]
+    assert job["runs-on"] == "ubuntu-latest"
+    (python,) = uses(job, "actions/setup-python")
+    assert str(python["with"]["python-version"]) == "3.11"
+    assert uses(job, "actions/setup-go")
+    (node,) = uses(job, "actions/setup-node")
+    assert str(node["with"]["node-version"]) == "20"
+    assert ci.get("permissions") == {"contents": "read"}
