@@ -27,11 +27,10 @@ RESOURCE = SCHEMA["resources"][RESOURCE_TOKEN]
 CONFIG = SCHEMA["config"]["variables"]
 NPM_PACKAGE = SCHEMA["language"]["nodejs"]["packageName"]
 GO_IMPORT = SCHEMA["language"]["go"]["importBasePath"]
-GO_MODULE = GO_IMPORT.split("/sdk/")[0] + "/sdk"
-PYPI_SDK, PYTHON_IMPORT = "pulumi-clevercloud-tcp", "pulumi_clevercloud_tcp"  # the SDK's published names
-DEFAULT_DOWNLOAD_URL = "https://github.com/pulumi-clevercloud-tcp/pulumi-clevercloud-tcp/releases/download/v${VERSION}"
-VERSION_FILE = ROOT / "VERSION"
-VERSION = VERSION_FILE.read_text().strip() if VERSION_FILE.exists() else SCHEMA["version"]
+GO_MODULE = GO_IMPORT.rsplit("/", 1)[0]  # the module is sdk/go; the package sits in it
+PYTHON_IMPORT = SCHEMA["language"]["python"]["packageName"]
+PYPI_SDK = PYTHON_IMPORT.replace("_", "-")  # PyPI's normal form of the SDK's name
+VERSION = (ROOT / "VERSION").read_text().strip()
 FENCE = re.compile(r"^(```+|~~~+)")
 
 
@@ -218,7 +217,7 @@ def test_installation_names_the_published_packages(install: tuple[dict[str, Any]
     assert f"npm install {NPM_PACKAGE}" in commands
     assert f"pip install {PYPI_SDK}" in commands
     assert f"go get {GO_MODULE}" in commands
-    server = SCHEMA.get("pluginDownloadURL", DEFAULT_DOWNLOAD_URL).replace("${VERSION}", VERSION)
+    server = SCHEMA["pluginDownloadURL"].replace("${VERSION}", VERSION)
     assert f"pulumi plugin install resource {PACKAGE} {VERSION} --server {server}" in commands
     assert f"`{PYTHON_IMPORT}`" in section and f"`{GO_IMPORT}`" in section
     assert re.search(r"engine downloads the plugin", section), "the page must say the engine fetches the plugin"

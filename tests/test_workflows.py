@@ -37,7 +37,7 @@ RUNNERS = {
     ("windows", "amd64"): {"windows-latest", "windows-2022", "windows-2025"},
     ("windows", "arm64"): {"windows-11-arm"},
 }
-VERSION = "0.1.0"
+VERSION = (ROOT / "VERSION").read_text().strip()
 BASH = shutil.which("bash")
 
 
@@ -287,7 +287,7 @@ def run_step(step: dict[str, Any], cwd: Path, env: dict[str, str]) -> subprocess
 
 def test_release_runs_on_version_tags(release: dict[str, Any]) -> None:
     tags = release["on"]["push"]["tags"]
-    assert any(fnmatch.fnmatch("v0.1.0", t) for t in tags) and not any(fnmatch.fnmatch("sdk/v0.1.0", t) for t in tags)
+    assert any(fnmatch.fnmatch("v0.1.0", t) for t in tags) and not any(fnmatch.fnmatch("sdk/go/v0.1.0", t) for t in tags)
     assert set(release["on"]) == {"push"}
 
 
@@ -372,8 +372,8 @@ def test_release_pushes_the_go_sdk_tag_for_the_same_commit(release: dict[str, An
     script = runs(job)
     for key, value in env.items():
         script = re.sub(rf"\$\{{?{key}\}}?\b", value, script)
-    assert re.search(rf"git tag \"?sdk/v{re.escape(VERSION)}\"? \"?\$\{{?GITHUB_SHA\}}?", script), script
-    assert re.search(rf"git push origin \"?(refs/tags/)?sdk/v{re.escape(VERSION)}\"?", script), script
+    assert re.search(rf"git tag \"?sdk/go/v{re.escape(VERSION)}\"? \"?\$\{{?GITHUB_SHA\}}?", script), script
+    assert re.search(rf"git push origin \"?(refs/tags/)?sdk/go/v{re.escape(VERSION)}\"?", script), script
     assert job["permissions"] == {"contents": "write"}
 
 
