@@ -1,0 +1,35 @@
+"""One version, in VERSION: what the plugin reports to users and to the engine, and the schema it serves.
+
+The SDKs' side of it is in test_sdk_generation.py; the release archive's in e2e/test_release_from_outside.py.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from importlib.metadata import version
+from pathlib import Path
+
+from google.protobuf import empty_pb2
+from pulumi.runtime.proto import provider_pb2
+
+from clevercloud_tcp.testing.plugin_harness import PLUGIN, PluginHost
+
+ROOT = Path(__file__).resolve().parents[1]
+VERSION = (ROOT / "VERSION").read_text().strip()
+
+
+def test_the_package_and_the_plugin_executable_report_the_version_of_VERSION() -> None:
+    assert version("clevercloud-tcp") == VERSION
+    done = subprocess.run([str(Path(sys.executable).parent / PLUGIN), "--version"], capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout.strip()) == (0, VERSION), done.stderr
+
+
+def test_the_engine_is_told_the_same_version_and_schema() -> None:
+    with PluginHost() as host:
+        info = host.stub.GetPluginInfo(empty_pb2.Empty())
+        served = json.loads(host.stub.GetSchema(provider_pb2.GetSchemaRequest(version=0)).schema)
+    assert info.version == VERSION
+    assert served["version"] == VERSION
+    assert served == json.loads((ROOT / "schema.json").read_text())
