@@ -24,6 +24,7 @@ from clevercloud_tcp.testing.emulator_process import EmulatorProcess  # noqa: E4
 from clevercloud_tcp.testing import load_module  # noqa: E402
 from clevercloud_tcp.testing.local_stack import PASSPHRASE, local_stack  # noqa: E402
 from clevercloud_tcp.run import echo, echo_without_stack_rm_hint, shell_lines  # noqa: E402
+from clevercloud_tcp.plugin.install import install  # noqa: E402
 
 APP_ID = DEFAULT_FIXTURE.organisations[0].applications[1].id  # "mqtt-broker": two custom domains
 PLUGIN_APP_ID = DEFAULT_FIXTURE.organisations[0].applications[0].id  # "redis-cache": one custom domain
@@ -66,7 +67,11 @@ def main() -> None:
     ) as emulator:
         banner(f"Clever Cloud API emulator listening on {emulator.url}")
         # The dynamic provider reads the clevercloud:* keys it shares with pulumi-clevercloud; the plugin
-        # is handed its own namespace only, so its stack says clevercloud-tcp:*.
+        # is handed its own namespace only, so its stack says clevercloud-tcp:*. The plugin goes where the
+        # engine looks for it, that stack's PULUMI_HOME, as `pulumi plugin install` puts it for users;
+        # plugins on PATH are ignored there.
+        native_home = Path(work) / "pulumi-native" / "home"
+        print(install(str(args.pulumi / "pulumi"), native_home), flush=True)
         stacks = {
             "dynamic provider (examples/python-dynamic)": local_stack(
                 example_program("python-dynamic"),
@@ -82,6 +87,7 @@ def main() -> None:
                 project="clevercloud-tcp-python",
                 config={"clevercloud-tcp-python:appId": PLUGIN_APP_ID, "clevercloud-tcp:endpoint": emulator.url},
                 secrets={"clevercloud-tcp:token": TOKEN, "clevercloud-tcp:secret": SECRET},
+                env={"PULUMI_IGNORE_AMBIENT_PLUGINS": "true"},
             ),
         }
         for face, stack in stacks.items():

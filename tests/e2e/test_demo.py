@@ -43,6 +43,9 @@ def _read_until(demo: subprocess.Popen[str], prefix: str) -> list[str]:
 def _check_kept(demo: subprocess.Popen[str]) -> tuple[list[str], str, str]:
     """While the demo waits: what it says to type in another terminal reaches the running stack."""
     before = _read_until(demo, "Ctrl-C")
+    # The plugin is installed where the engine looks, as users install it: no "using … from $PATH".
+    assert any(line.startswith("installed resource plugin clevercloud-tcp") for line in before), before
+    assert not any("from $PATH" in line for line in before), before
     export = next(line.strip() for line in before if line.strip().startswith("export PATH="))
     stack_output = next(line.strip() for line in before if "stack output -s dev" in line)
     emulator_url = next(line.split()[-1] for line in before if "emulator listening on" in line)

@@ -7,6 +7,7 @@ ask for: `pulumi plugin install resource clevercloud-tcp <version> --file <this 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -26,23 +27,35 @@ def plugin_executable() -> Path | None:
     return Path(found) if found else None
 
 
+class InstallError(Exception):
+    """The plugin could not be installed; the message says why and what to do."""
+
+
+def install(pulumi: str, pulumi_home: Path | None = None) -> str:
+    """Installs the plugin into `pulumi_home` (default: the engine's own, `PULUMI_HOME` or ~/.pulumi)."""
+    executable = plugin_executable()
+    if executable is None:
+        raise InstallError(f"no {EXECUTABLE} found; install the package first (pip install clevercloud-tcp)")
+    env = {**os.environ, "PULUMI_HOME": str(pulumi_home)} if pulumi_home else None
+    command = [pulumi, "plugin", "install", "resource", "clevercloud-tcp", package_version(), "--file", str(executable)]
+    done = subprocess.run(command, capture_output=True, text=True, env=env)
+    if done.returncode != 0:
+        raise InstallError(f"`{' '.join(command)}` failed: {(done.stderr or done.stdout).strip()}")
+    return f"installed resource plugin clevercloud-tcp {package_version()} from {executable}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m clevercloud_tcp.plugin.install", description=__doc__)
     parser.add_argument("--pulumi", default=shutil.which("pulumi"), help="the pulumi CLI (default: the one on PATH)")
     args = parser.parse_args(argv)
-    executable = plugin_executable()
-    if executable is None:
-        print(f"install: no {EXECUTABLE} found; install the package first (pip install pulumi-clevercloud-tcp)", file=sys.stderr)
-        return 2
     if not args.pulumi:
         print("install: no pulumi CLI on PATH; give it with --pulumi PATH", file=sys.stderr)
         return 2
-    command = [args.pulumi, "plugin", "install", "resource", "clevercloud-tcp", package_version(), "--file", str(executable)]
-    done = subprocess.run(command, capture_output=True, text=True)
-    if done.returncode != 0:
-        print(f"install: `{' '.join(command)}` failed: {(done.stderr or done.stdout).strip()}", file=sys.stderr)
+    try:
+        print(install(args.pulumi))
+    except InstallError as exc:
+        print(f"install: {exc}", file=sys.stderr)
         return 1
-    print(f"installed resource plugin clevercloud-tcp {package_version()} from {executable}")
     return 0
 
 
