@@ -13,7 +13,7 @@ from pathlib import Path
 
 from clevercloud_tcp.testing.emulator_process import EmulatorProcess
 from clevercloud_tcp.testing.local_stack import engine_env
-from clevercloud_tcp.plugin import TYPE
+from clevercloud_tcp.faces.plugin import TYPE
 from common import CannotRun, Context, plugin_config
 
 STACK = "bench"

@@ -19,12 +19,12 @@ from types import FrameType
 
 ROOT = Path(__file__).resolve().parents[1]
 
-from clevercloud_tcp.emulator import DEFAULT_FIXTURE  # noqa: E402
-from clevercloud_tcp.testing.emulator_process import EmulatorProcess  # noqa: E402
-from clevercloud_tcp.testing import load_module  # noqa: E402
-from clevercloud_tcp.testing.local_stack import PASSPHRASE, local_stack  # noqa: E402
-from clevercloud_tcp.run import echo, echo_without_stack_rm_hint, shell_lines  # noqa: E402
-from clevercloud_tcp.plugin.install import install  # noqa: E402
+from clevercloud_tcp.emulator import DEFAULT_FIXTURE
+from clevercloud_tcp.testing.emulator_process import EmulatorProcess
+from clevercloud_tcp.testing import load_module
+from clevercloud_tcp.testing.local_stack import PASSPHRASE, local_stack
+from clevercloud_tcp.run import echo, echo_without_stack_rm_hint, shell_lines
+from clevercloud_tcp.faces.plugin.install import install
 
 APP_ID = DEFAULT_FIXTURE.organisations[0].applications[1].id  # "mqtt-broker": two custom domains
 PLUGIN_APP_ID = DEFAULT_FIXTURE.organisations[0].applications[0].id  # "redis-cache": one custom domain

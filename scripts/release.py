@@ -71,7 +71,7 @@ def build_plugin(v: str, out: Path, work: Path) -> Path:
     """PyInstaller's one-folder build of the plugin's entry point, archived for the engine."""
     os_name, arch = platform_pair()
     entry = work / "plugin_entry.py"
-    entry.write_text("from clevercloud_tcp.plugin import main\n\nmain()\n")
+    entry.write_text("from clevercloud_tcp.faces.plugin import main\n\nmain()\n")
     run(
         [
             sys.executable, "-m", "PyInstaller", "--onedir", "--noconfirm", "--log-level", "WARN",

@@ -88,7 +88,7 @@ CASES = [
          config={"clevercloud:endpoint": EMULATOR}),
     Case("wrong-secret", "create", {"appId": APP}, ("HTTP 401", "clevercloud:token", "clevercloud:secret"),
          config={**GOOD, "clevercloud:secret": "not-the-secret"}),
-    Case("wrong-api-token", "create", {"appId": APP}, ("HTTP 401", "clevercloud:apiToken", "CLEVER_API_TOKEN"),
+    Case("wrong-api-token", "create", {"appId": APP}, ("HTTP 401", "Check clevercloud:apiToken."),
          config={"clevercloud:apiToken": "not-a-token", "clevercloud:endpoint": EMULATOR}),
     Case("token-without-secret", "create", {"appId": APP}, ("clevercloud:token is set but clevercloud:secret is not", "CLEVER_SECRET"),
          config={"clevercloud:token": TOKEN, "clevercloud:endpoint": EMULATOR}),

@@ -20,7 +20,7 @@ import pytest
 from clevercloud_tcp import CleverCloudClient
 from clevercloud_tcp.testing.emulator_process import EmulatorProcess
 
-from support import APP, SECRET, TOKEN
+from support import APP, OWNER, SECRET, TOKEN
 
 pytestmark = pytest.mark.clever_cli
 
@@ -78,8 +78,7 @@ def test_list_in_json_shows_what_the_client_added(run_clever: RunClever, client:
     assert empty.returncode == 0, empty.stderr
     assert json.loads(empty.stdout) == []
 
-    owner = client.find_owner(APP)
-    added = [client.add_tcp_redirection(owner, APP, ns) for ns in ("default", "cleverapps")]
+    added = [client.add_tcp_redirection(OWNER, APP, ns) for ns in ("default", "cleverapps")]
     listed = run_clever("tcp-redirs", "--app", APP, "--format", "json")
     assert listed.returncode == 0, listed.stderr
     assert sorted(json.loads(listed.stdout), key=lambda r: r["namespace"]) == sorted(
@@ -106,7 +105,7 @@ def test_second_add_fails_with_the_api_message(run_clever: RunClever, emulator: 
 def test_remove_takes_the_port_away(
     run_clever: RunClever, client: CleverCloudClient, emulator: EmulatorProcess
 ) -> None:
-    port = client.add_tcp_redirection(client.find_owner(APP), APP, "default").port
+    port = client.add_tcp_redirection(OWNER, APP, "default").port
     result = run_clever("tcp-redirs", "remove", "--namespace", "default", str(port), "--app", APP)
     assert result.returncode == 0, result.stderr
     assert held(emulator) == []

@@ -37,7 +37,8 @@ from clevercloud_tcp import (
     Unreachable,
     resolve_settings,
 )
-from clevercloud_tcp.credentials import API_TOKEN_ENDPOINT, DEFAULT_ENDPOINT
+from clevercloud_tcp.config import API_TOKEN_ENDPOINT, DEFAULT_ENDPOINT, DYNAMIC_KEYS
+from clevercloud_tcp.core.session import Deployment
 from clevercloud_tcp.emulator import Answers, App, Fixture, NamespaceSpec, Owner, TokenPair, User
 from clevercloud_tcp.testing.emulator_process import EmulatorProcess
 from clevercloud_tcp.emulator.fixture import OTHER_ORG_ID
@@ -158,7 +159,8 @@ def test_invalid_credentials(emulator: EmulatorProcess) -> None:
         with pytest.raises(InvalidCredentials) as caught:
             client.list_tcp_redirections(OWNER, APP)
     assert caught.value.status == 401
-    assert "CLEVER_TOKEN" in str(caught.value)  # the hint says where credentials come from
+    # A client built by hand names no config key: it was given its credentials (see test_config_messages).
+    assert str(caught.value).endswith("Check the credentials given to the client.")
     assert len(emulator.log()) == 1  # not retried
 
 
@@ -172,7 +174,7 @@ def test_invalid_api_token(emulator: EmulatorProcess) -> None:
 def test_valid_api_token(emulator: EmulatorProcess) -> None:
     credentials = ApiTokenCredentials(api_token=SecretStr("emulator-api-token"))
     with CleverCloudClient(emulator.url, credentials, retry=FAST_RETRIES) as client:
-        assert client.find_owner(APP) == OWNER
+        assert client.owner_of(APP) == OWNER
 
 
 def test_forbidden_for_an_organisation_you_are_not_a_member_of(client: CleverCloudClient) -> None:
@@ -200,8 +202,7 @@ def test_app_not_found(client: CleverCloudClient, emulator: EmulatorProcess) -> 
     with pytest.raises(AppNotFound) as foreign:  # an app of another owner
         client.add_tcp_redirection(OWNER, OTHER_ORG_APP, "default")
     assert foreign.value.api_id == 4002
-    with pytest.raises(AppNotFound):  # not in the summary of these credentials
-        client.find_owner(OTHER_ORG_APP)
+    assert client.owner_of(OTHER_ORG_APP) is None  # not in the summary of these credentials
     assert emulator.redirections() == []
 
 
@@ -210,7 +211,7 @@ def test_namespace_not_found(client: CleverCloudClient, emulator: EmulatorProces
         client.add_tcp_redirection(OWNER, APP, "no-such-namespace")
     personal_app = "app_9f1c2d3e-4b5a-4c6d-8e7f-0a1b2c3d4e5f"  # the user's own: acme-dedicated is not theirs
     with pytest.raises(NamespaceNotFound):
-        client.add_tcp_redirection(client.find_owner(personal_app), personal_app, "acme-dedicated")
+        client.add_tcp_redirection(client.owner_of(personal_app), personal_app, "acme-dedicated")
     assert emulator.redirections() == []
 
 
@@ -426,7 +427,6 @@ def _all_errors(emu: EmulatorProcess, closed_url: str, html_url: str) -> list[Ba
         (None, lambda: good.list_namespaces(S_FOREIGN_ORG), Forbidden),
         (None, lambda: good.list_namespaces(UNKNOWN_OWNER), OwnerNotFound),
         (None, lambda: good.list_tcp_redirections(S_ORG, S_FOREIGN_APP), AppNotFound),
-        (None, lambda: good.find_owner(S_FOREIGN_APP), AppNotFound),
         (None, lambda: good.add_tcp_redirection(S_ORG, app, "nope"), NamespaceNotFound),
         (None, lambda: good.add_tcp_redirection(S_ORG, app, "solo"), AlreadyExists),
         (None, lambda: good.add_tcp_redirection(S_ORG, other, "solo"), NoPortLeft),
@@ -632,10 +632,13 @@ def test_stack_config_api_token_wins_over_environment_oauth_pair() -> None:
 
 def test_settings_build_a_working_client(emulator: EmulatorProcess) -> None:
     env = {"CLEVER_TOKEN": TOKEN, "CLEVER_SECRET": SECRET}
-    settings = resolve_settings({"clevercloud:endpoint": emulator.url}, env)
-    with CleverCloudClient.from_settings(settings, retry=FAST_RETRIES) as client:
-        assert client.find_owner(APP) == OWNER
+    deployment = Deployment(DYNAMIC_KEYS, env)
+    try:
+        client = deployment.session({"clevercloud:endpoint": emulator.url}).client
+        assert client.owner_of(APP) == OWNER
         namespaces = {ns.namespace for ns in client.list_namespaces(OWNER)}
+    finally:
+        deployment.close()
     assert namespaces == {"default", "cleverapps", "acme-dedicated"}
 
 

@@ -17,11 +17,11 @@ from pulumi.provider.experimental import provider as p
 from pulumi.provider.experimental.property_value import PropertyValue
 
 from clevercloud_tcp.config import OPTION_NAMES
-from clevercloud_tcp.credentials import SETTING_NAMES
+from clevercloud_tcp.config import SETTING_NAMES
 from clevercloud_tcp.testing.emulator_process import EmulatorProcess
-from clevercloud_tcp.inputs import INPUTS, OUTPUTS, PYTHON_NAMES
-from clevercloud_tcp.plugin import TYPE, TcpRedirectionPlugin, schema_text
-from clevercloud_tcp.plugin.values import plain
+from clevercloud_tcp.core.inputs import INPUTS, OUTPUTS, PYTHON_NAMES
+from clevercloud_tcp.faces.plugin import TYPE, TcpRedirectionPlugin, schema_text
+from clevercloud_tcp.faces.plugin.values import plain
 
 from support import APP, SECRET, TOKEN
 

@@ -7,7 +7,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from clevercloud_tcp import resource
+from clevercloud_tcp.core import resource
 
 APPS = ["app_0d4f6a4e-3c2b-4e1f-9a8b-7c6d5e4f3a2b", "app_1e5a7b5f-4d3c-4f2a-8b9c-8d7e6f5a4b3c"]
 OWNERS = ["orga_3b5a6c1e-6f0a-4c3e-9d7e-1f2a3b4c5d6e", "user_7c9e6679-7425-40de-944b-e07fc1f90ae7"]

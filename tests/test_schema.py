@@ -13,8 +13,8 @@ import pulumi
 import pytest
 
 import clevercloud_tcp.dynamic as sdk
-from clevercloud_tcp.credentials import SETTING_NAMES
-from clevercloud_tcp.inputs import DEFAULT_NAMESPACE, INPUTS, OUTPUTS, PYTHON_NAMES, TcpRedirectionInputs
+from clevercloud_tcp.config import SETTING_NAMES
+from clevercloud_tcp.core.inputs import DEFAULT_NAMESPACE, INPUTS, OUTPUTS, PYTHON_NAMES, TcpRedirectionInputs
 from clevercloud_tcp.config import OPTION_KEYS
 
 ROOT = Path(__file__).resolve().parents[1]

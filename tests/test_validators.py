@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from clevercloud_tcp import InputError
-from clevercloud_tcp.inputs import check_app_id, check_host, check_namespace, check_owner_id, tcp_url
+from clevercloud_tcp.core.inputs import check_app_id, check_host, check_namespace, check_owner_id, tcp_url
 
 # How many generated cases each property runs (reported in the closing note).
 ANY_TEXT_CASES = 500

@@ -1,7 +1,8 @@
 """Clever Cloud TCP redirections: API client, resource core, its two Pulumi faces, local API emulator."""
 
-from .client import CleverCloudClient
-from .credentials import ApiTokenCredentials, Credentials, OAuthCredentials, Settings, resolve_settings
+from .api.client import CleverCloudClient
+from .api.auth import ApiTokenCredentials, Credentials, OAuthCredentials
+from .config import Settings, resolve_settings
 from .errors import (
     AlreadyExists,
     ApiError,
@@ -25,8 +26,8 @@ from .errors import (
     UnexpectedResponse,
     Unreachable,
 )
-from .models import Namespace, Summary, TcpRedirection, Vhost
-from .transport import RetryPolicy
+from .api.models import Namespace, Summary, TcpRedirection, Vhost
+from .api.transport import RetryPolicy
 
 __all__ = [
     "AlreadyExists",

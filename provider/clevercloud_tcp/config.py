@@ -1,22 +1,244 @@
-"""Provider configuration: which keys exist, how patient to be with the API, and typos refused.
+"""Provider configuration, resolved in one place: credentials, endpoint and options, from stack config,
+then the environment, then the clever-tools profile; typos of keys refused.
 
-Both faces read the same keys: this package's own namespace `clevercloud-tcp:*`, and the keys it shares
-with pulumi-clevercloud (`clevercloud:*`), so one stack config serves both providers.
+The dynamic face reads this package's namespace `clevercloud-tcp:*` and the keys it shares with
+pulumi-clevercloud (`clevercloud:*`), so one stack config serves both providers; the engine hands the
+plugin its own namespace only. Each face says which it reads (`ConfigKeys`), and every message here
+names the keys of that face, so a user is never sent to a key their provider cannot see.
 """
 
 from __future__ import annotations
 
 import difflib
+import ipaddress
+import json
+import os
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
-from .credentials import SETTING_NAMES
-from .errors import ConfigurationError
-from .transport import RetryPolicy
+from .api.auth import (
+    CLEVER_TOOLS_CONSUMER_KEY,
+    CLEVER_TOOLS_CONSUMER_SECRET,
+    ApiTokenCredentials,
+    Credentials,
+    OAuthCredentials,
+)
+from .api.transport import Origin, RetryPolicy
+from .errors import ConfigurationError, MissingCredentials
 
 PACKAGE = "clevercloud-tcp"
 SHARED = "clevercloud"
+DEFAULT_ENDPOINT = "https://api.clever-cloud.com"
+API_TOKEN_ENDPOINT = "https://api-bridge.clever-cloud.com"
+ALLOW_HTTP = "CLEVERCLOUD_TCP_ALLOW_HTTP"
+
+# Each setting's name in stack config, and the environment variables read after it (clever-tools' names).
+SETTING_NAMES = {
+    "token": "token",
+    "secret": "secret",
+    "api_token": "apiToken",
+    "consumer_key": "consumerKey",
+    "consumer_secret": "consumerSecret",
+    "endpoint": "endpoint",
+    "organization": "organization",
+}
+ENV_VARS = {
+    "token": ("CLEVER_TOKEN",),
+    "secret": ("CLEVER_SECRET",),
+    "api_token": ("CLEVER_API_TOKEN",),
+    "consumer_key": ("OAUTH_CONSUMER_KEY",),
+    "consumer_secret": ("OAUTH_CONSUMER_SECRET",),
+    "endpoint": ("API_HOST",),
+    "organization": ("CLEVER_ORGANIZATION",),
+}
+
+
+@dataclass(frozen=True)
+class ConfigKeys:
+    """The stack config namespaces a face reads, its own first; `unread` ones are named as pitfalls."""
+
+    namespaces: tuple[str, ...]
+    unread: tuple[str, ...] = ()
+
+    def of(self, setting: str) -> tuple[str, ...]:
+        """The full keys of a setting (`token`, `api_token`…), in the order they are read."""
+        return tuple(f"{namespace}:{SETTING_NAMES[setting]}" for namespace in self.namespaces)
+
+    def all(self) -> tuple[str, ...]:
+        return tuple(key for setting in SETTING_NAMES for key in self.of(setting))
+
+    def named(self, setting: str) -> str:
+        """The setting as a message names it: this face's own key, and the others it also reads."""
+        first, *others = self.of(setting)
+        return first + (f" (or {' or '.join(others)})" if others else "")
+
+
+# The dynamic provider sees the whole stack config; the engine hands a plugin its own namespace only.
+DYNAMIC_KEYS = ConfigKeys((PACKAGE, SHARED))
+PLUGIN_KEYS = ConfigKeys((PACKAGE,), unread=(SHARED,))
+ALL_CONFIG_KEYS = DYNAMIC_KEYS.all()
+
+
+class Settings(BaseModel):
+    """Everything the provider needs to reach the API; secrets stay `SecretStr`."""
+
+    model_config = ConfigDict(frozen=True)
+    credentials: Credentials
+    endpoint: str
+    organization: str | None = None
+    source: str
+    origin: Origin = Origin()
+
+
+def _first(setting: str, config: Mapping[str, object], env: Mapping[str, str], keys: ConfigKeys) -> tuple[str | None, str]:
+    """The setting's value and where it was found (the config key or the environment variable)."""
+    for key in keys.of(setting):
+        value = config.get(key)
+        if value not in (None, ""):
+            return str(value), key
+    for var in ENV_VARS[setting]:
+        if env.get(var):
+            return env[var], var
+    return None, ""
+
+
+def _source(where: str) -> str:
+    return "stack config" if ":" in where else "environment"
+
+
+def _profile_path(env: Mapping[str, str]) -> Path:
+    base = Path(env.get("XDG_CONFIG_HOME") or Path(env.get("HOME", "~")) / ".config").expanduser()
+    return base / "clever-cloud" / "clever-tools.json"
+
+
+def _clever_tools_profile(env: Mapping[str, str]) -> tuple[str, str] | None:
+    """The token pair `clever login` saved, if any (flat file, or the first of its profiles)."""
+    try:
+        data = json.loads(_profile_path(env).read_text())
+    except (OSError, ValueError):
+        return None
+    if isinstance(data, dict) and isinstance(data.get("profiles"), list) and data["profiles"]:
+        data = data["profiles"][0]
+    if isinstance(data, dict) and data.get("token") and data.get("secret"):
+        return str(data["token"]), str(data["secret"])
+    return None
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_endpoint(endpoint: str, env: Mapping[str, str], field: str = f"{PACKAGE}:endpoint") -> str:
+    """The endpoint without its trailing slash, or a ConfigurationError naming `field`, where it was set.
+
+    Credentials travel in the Authorization header (OAuth PLAINTEXT sends the secrets themselves), so
+    plain http is refused but to this machine, unless the user opts in.
+    """
+    parts = urlsplit(endpoint)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigurationError(f"{field} must be an http(s) URL such as {DEFAULT_ENDPOINT}, not {endpoint!r}")
+    if parts.scheme == "http" and not _is_loopback(parts.hostname or "") and env.get(ALLOW_HTTP) != "true":
+        raise ConfigurationError(
+            f"{field} is {endpoint!r}: plain http would send the credentials in clear to {parts.hostname}; "
+            f"use https, or set {ALLOW_HTTP}=true in the environment to allow it anyway"
+        )
+    return endpoint.rstrip("/")
+
+
+def missing_credentials(keys: ConfigKeys) -> str:
+    own = {setting: keys.of(setting)[0] for setting in ("token", "secret", "api_token")}
+    also = ""
+    if len(keys.namespaces) > 1:
+        others = ", ".join(key for setting in ("token", "secret", "api_token") for key in keys.of(setting)[1:])
+        also = f"; {others} are read too"
+    unread = "".join(
+        f"\n({namespace}:* keys do not reach this plugin: the engine hands a plugin its own namespace only.)"
+        for namespace in keys.unread
+    )
+    return (
+        "No Clever Cloud credentials found. Give them in one of three ways:\n"
+        f"  1. stack config: `pulumi config set --secret {own['token']} …` and "
+        f"`pulumi config set --secret {own['secret']} …` (or `pulumi config set --secret {own['api_token']} …`){also};\n"
+        "  2. environment: CLEVER_TOKEN and CLEVER_SECRET (or CLEVER_API_TOKEN);\n"
+        "  3. `clever login`, whose profile is read from ~/.config/clever-cloud/clever-tools.json."
+        f"{unread}"
+    )
+
+
+def _missing_half(given: str, missing: str, keys: ConfigKeys) -> ConfigurationError:
+    # Named in the namespace the given half was found in, or the face's own when it came from the environment.
+    namespace = given.partition(":")[0] if ":" in given else keys.namespaces[0]
+    return ConfigurationError(
+        f"{given} is set but {namespace}:{SETTING_NAMES[missing]} is not (nor {ENV_VARS[missing][0]}): "
+        "an OAuth token needs both halves."
+    )
+
+
+def resolve_settings(
+    config: Mapping[str, object], env: Mapping[str, str] | None = None, keys: ConfigKeys = DYNAMIC_KEYS
+) -> Settings:
+    """Credentials and endpoint from stack config (the keys `keys` reads), then environment, then the
+    clever-tools profile; every message names where a value was, or may be, given."""
+    env = os.environ if env is None else env
+    token, token_from = _first("token", config, env, keys)
+    secret, secret_from = _first("secret", config, env, keys)
+    api_token, api_from = _first("api_token", config, env, keys)
+    if token is not None and secret is None:
+        raise _missing_half(token_from, "secret", keys)
+    if secret is not None and token is None:
+        raise _missing_half(secret_from, "token", keys)
+    # The kind of credentials comes from the better-ranked source (stack config before environment);
+    # on a tie, the OAuth pair.
+    rank = {"stack config": 0, "environment": 1}
+    oauth_rank = max(rank[_source(token_from)], rank[_source(secret_from)]) if token and secret else None
+    api_rank = rank[_source(api_from)] if api_token else None
+    credentials: Credentials
+    if oauth_rank is not None and (api_rank is None or oauth_rank <= api_rank):
+        assert token is not None and secret is not None
+        consumer_key, _ = _first("consumer_key", config, env, keys)
+        consumer_secret, _ = _first("consumer_secret", config, env, keys)
+        credentials = OAuthCredentials(
+            token=SecretStr(token),
+            secret=SecretStr(secret),
+            consumer_key=SecretStr(consumer_key or CLEVER_TOOLS_CONSUMER_KEY),
+            consumer_secret=SecretStr(consumer_secret or CLEVER_TOOLS_CONSUMER_SECRET),
+        )
+        sources = {_source(token_from), _source(secret_from)}
+        source = " and ".join(sorted(sources, key=rank.__getitem__))
+        credentials_from = f"{token_from} and {secret_from}"
+    elif api_token:
+        credentials = ApiTokenCredentials(api_token=SecretStr(api_token))
+        source, credentials_from = _source(api_from), api_from
+    elif profile := _clever_tools_profile(env):
+        credentials = OAuthCredentials(token=SecretStr(profile[0]), secret=SecretStr(profile[1]))
+        source = "clever-tools profile"
+        credentials_from = f"the clever-tools profile {_profile_path(env)} (`clever login`)"
+    else:
+        raise MissingCredentials(missing_credentials(keys))
+    endpoint, endpoint_from = _first("endpoint", config, env, keys)
+    default = API_TOKEN_ENDPOINT if credentials.kind == "api_token" else DEFAULT_ENDPOINT
+    organization, _ = _first("organization", config, env, keys)
+    origin = Origin(
+        endpoint=endpoint_from or f"{keys.named('endpoint')} (unset: the default {default} is used)",
+        credentials=credentials_from,
+        owner=f"owner_id (orga_<uuid> or user_<uuid>), or {keys.named('organization')} when owner_id is left out",
+    )
+    return Settings(
+        credentials=credentials,
+        endpoint=check_endpoint(endpoint or default, env, endpoint_from or keys.of("endpoint")[0]),
+        organization=organization,
+        source=source,
+        origin=origin,
+    )
 
 
 class ProviderOptions(BaseModel):

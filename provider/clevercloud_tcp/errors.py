@@ -72,11 +72,7 @@ class ApiError(CleverCloudError):
 
 
 class InvalidCredentials(ApiError):
-    hint = (
-        "Check clevercloud-tcp:token and clevercloud-tcp:secret, or clevercloud-tcp:apiToken (the dynamic "
-        "provider also reads clevercloud:token, clevercloud:secret, clevercloud:apiToken), "
-        "or CLEVER_TOKEN and CLEVER_SECRET (or CLEVER_API_TOKEN)."
-    )
+    hint = "Check the credentials in use."
 
 
 class Forbidden(ApiError):
@@ -88,11 +84,11 @@ class NotFound(ApiError):
 
 
 class OwnerNotFound(NotFound):
-    hint = "Check owner_id (orga_<uuid> or user_<uuid>) or clevercloud:organization."
+    hint = "Check owner_id (orga_<uuid> or user_<uuid>)."
 
 
 class AppNotFound(NotFound):
-    hint = "Check app_id (app_<uuid>) and that it belongs to the owner used: owner_id, clevercloud-tcp:organization, or the one found for the credentials."
+    hint = "Check app_id (app_<uuid>) and that it belongs to the owner used."
 
 
 class NamespaceNotFound(NotFound):

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from .session import RECOVER
+from .core.session import RECOVER
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:

@@ -23,7 +23,7 @@ import yaml
 from pulumi import automation as auto
 
 from .testing.local_stack import NO_PULUMI, PASSPHRASE, engine_env, find_pulumi, first_error, local_stack
-from .session import RECOVER
+from .core.session import RECOVER
 
 OPERATIONS = ("up", "preview", "refresh", "destroy", "recover")
 # Pulumi's advice after a destroy, wrong for a backend the caller is about to delete.
@@ -131,7 +131,7 @@ def _emulator(state_dir: Path, wanted: bool) -> Iterator[tuple[dict[str, str], d
     if not wanted:
         yield {}, {}
         return
-    from .emulator import DEFAULT_FIXTURE  # only needed here
+    from .emulator import DEFAULT_FIXTURE
     from .testing.emulator_process import EmulatorProcess
 
     state, port_file = state_dir / "emulator.sqlite", state_dir / "emulator.port"

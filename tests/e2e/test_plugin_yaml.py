@@ -152,7 +152,7 @@ def test_the_engine_finds_the_plugin_without_path(way: str, project: CliProject,
     project.env["PULUMI_IGNORE_AMBIENT_PLUGINS"] = "true"
     if way == "installed":
         done = subprocess.run(
-            [sys.executable, "-m", "clevercloud_tcp.plugin.install"], env=project.env, capture_output=True, text=True
+            [sys.executable, "-m", "clevercloud_tcp.faces.plugin.install"], env=project.env, capture_output=True, text=True
         )
         assert done.returncode == 0, done.stderr
         assert "installed resource plugin clevercloud-tcp 0.1.0" in done.stdout

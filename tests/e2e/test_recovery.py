@@ -21,7 +21,7 @@ from pulumi import automation as auto
 
 from clevercloud_tcp.testing.emulator_process import EmulatorProcess
 from clevercloud_tcp.run import recover as run_recover
-from clevercloud_tcp.session import RECOVER
+from clevercloud_tcp.core.session import RECOVER
 from clevercloud_tcp.dynamic import TcpRedirection
 
 from cli_project import CliProject

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from clevercloud_tcp.inputs import INPUTS, OUTPUTS
+from clevercloud_tcp.core.inputs import INPUTS, OUTPUTS
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = REPO_ROOT / "schema.json"

@@ -34,12 +34,13 @@ from clevercloud_tcp import (
     RetryPolicy,
     resolve_settings,
 )
-from clevercloud_tcp.credentials import CredentialsAuth
+from clevercloud_tcp.api.auth import CredentialsAuth
 from clevercloud_tcp.emulator import Fixture
 from clevercloud_tcp.testing.emulator_process import EmulatorProcess
 from clevercloud_tcp.emulator.fixture import App, NamespaceSpec, Owner, TokenPair, User
 from clevercloud_tcp.testing.local_stack import engine_env
-from clevercloud_tcp.session import Session
+from clevercloud_tcp.config import DYNAMIC_KEYS
+from clevercloud_tcp.core.session import Deployment
 
 from faces import DYNAMIC, FACES, Face
 from support import StackFactory
@@ -263,16 +264,17 @@ def test_a_whole_life_cycle_at_full_verbosity_leaks_no_credential(
 
 
 @pytest.mark.parametrize(
-    "secrets,wrong",
+    "secrets,wrong,fix",
     [
-        ({"clevercloud:token": TOKEN, "clevercloud:secret": WRONG_SECRET}, WRONG_SECRET),
-        ({"clevercloud:apiToken": WRONG_API_TOKEN}, WRONG_API_TOKEN),
+        ({"clevercloud:token": TOKEN, "clevercloud:secret": WRONG_SECRET}, WRONG_SECRET, "Check clevercloud:token and clevercloud:secret."),
+        ({"clevercloud:apiToken": WRONG_API_TOKEN}, WRONG_API_TOKEN, "Check clevercloud:apiToken."),
     ],
     ids=["oauth-wrong-secret", "wrong-api-token"],
 )
 def test_a_refused_credential_fails_clearly_without_showing_it(
     secrets: dict[str, str],
     wrong: str,
+    fix: str,
     make_stack: StackFactory,
     e2e_emulator: EmulatorProcess,
     tmp_path: Path,
@@ -285,7 +287,7 @@ def test_a_refused_credential_fails_clearly_without_showing_it(
         stack.up(color="never", on_output=Transcript())
     message = str(failure.value)
     assert "HTTP 401" in message, message
-    assert "clevercloud:token" in message and "clevercloud:apiToken" in message, message  # says what to fix
+    assert fix in message, message  # names the keys the refused credentials came from
     assert not leaks(message), f"the error shows {leaks(message)}"
     assert wrong not in message
 
@@ -321,7 +323,7 @@ def test_python_objects_and_errors_never_show_a_credential(
     api = ApiTokenCredentials(api_token=SecretStr(API_TOKEN))
     settings = resolve_settings({**OAUTH_SECRETS, "clevercloud:endpoint": e2e_emulator.url}, env={})
     api_settings = resolve_settings({**API_TOKEN_SECRETS, "clevercloud:endpoint": e2e_emulator.url}, env={})
-    session = Session({**OAUTH_SECRETS, "clevercloud:endpoint": e2e_emulator.url})
+    session = Deployment(DYNAMIC_KEYS, env={}).session({**OAUTH_SECRETS, "clevercloud:endpoint": e2e_emulator.url})
     shown: list[str] = []
     for value in (oauth, api, settings, api_settings, CredentialsAuth(oauth), session.settings, session.options):
         shown += [str(value), repr(value)]

@@ -6,17 +6,12 @@ credentials the provider uses (stack config, then environment, then the `clever 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Optional
 
 import pulumi
-import pulumi.runtime
-from clevercloud_tcp import functions as core
-from clevercloud_tcp.config import OPTION_KEYS
-from clevercloud_tcp.credentials import ALL_CONFIG_KEYS
-from clevercloud_tcp.session import Session
+
+from ..faces.dynamic import invoke
 
 
 @dataclass(frozen=True)
@@ -45,33 +40,20 @@ class GetTcpRedirectionsResult:
     """The application's redirections, one per namespace, sorted by namespace."""
 
 
-@contextmanager
-def _session() -> Iterator[Session]:
-    """A session for one look-up: the program's process may change its environment between two."""
-    config = {key: value for key in (*ALL_CONFIG_KEYS, *OPTION_KEYS) if (value := pulumi.runtime.get_config(key)) is not None}
-    session = Session(config)
-    try:
-        yield session
-    finally:
-        session.close()
-
-
 def get_namespaces(owner_id: Optional[str] = None, app_id: Optional[str] = None) -> GetNamespacesResult:
     """The namespaces an owner can use.
 
     The owner is `owner_id`; else the owner of `app_id` (found as `TcpRedirection` finds it: give it for
-    an application that lives in an organisation); else `clevercloud:organization`; else the user of the
-    credentials.
+    an application that lives in an organisation); else the configured organization
+    (`clevercloud-tcp:organization`, or `clevercloud:organization`); else the user of the credentials.
     """
-    with _session() as session:
-        found = core.get_namespaces(session, owner_id, app_id)
+    found = invoke("getNamespaces", {"ownerId": owner_id, "appId": app_id})
     return GetNamespacesResult(owner_id=found["ownerId"], namespaces=found["namespaces"])
 
 
 def get_tcp_redirections(app_id: str, owner_id: Optional[str] = None) -> GetTcpRedirectionsResult:
     """An application's TCP redirections as the API holds them now, one per namespace, sorted by namespace."""
-    with _session() as session:
-        found = core.get_tcp_redirections(session, app_id, owner_id)
+    found = invoke("getTcpRedirections", {"appId": app_id, "ownerId": owner_id})
     return GetTcpRedirectionsResult(
         app_id=found["appId"],
         owner_id=found["ownerId"],

@@ -6,8 +6,8 @@ from typing import Any, Optional, overload
 
 import pulumi
 import pulumi.dynamic
-from clevercloud_tcp.inputs import CAMEL_NAMES, PYTHON_NAMES
-from clevercloud_tcp.provider import TcpRedirectionProvider
+from clevercloud_tcp.core.inputs import CAMEL_NAMES, PYTHON_NAMES
+from clevercloud_tcp.faces.dynamic import TcpRedirectionProvider
 
 
 class TcpRedirectionArgs:

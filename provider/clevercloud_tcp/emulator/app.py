@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Match, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..models import AddTcpRedirection
+from ..api.models import AddTcpRedirection
 from .auth import Authenticator
 from .faults import FaultBook, FaultRule
 from .fixture import App, Fixture, Owner, User

@@ -11,8 +11,8 @@ from typing import Any, Literal
 
 from pydantic import SecretStr, ValidationError
 
-from ..client import CleverCloudClient
-from ..credentials import OAuthCredentials
+from ..api.client import CleverCloudClient
+from ..api.auth import OAuthCredentials
 from ..emulator.faults import FaultRule
 from ..emulator.store import Redirection
 from .emulator_process import EmulatorProcess

@@ -22,7 +22,7 @@ from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime import rpc
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
-from ..provider import TcpRedirectionProvider
+from ..faces.dynamic import TcpRedirectionProvider
 
 PROVIDER_KEY = "__provider"
 URN_PREFIX = "urn:pulumi:test::clevercloud-tcp::pulumi-python:dynamic/clevercloud-tcp:TcpRedirection::"

@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 from google.protobuf import struct_pb2
 
 from .harness import ProviderHost
-from ..plugin import TYPE
+from ..faces.plugin import TYPE
 
 PLUGIN = "pulumi-resource-clevercloud-tcp"
 # The plugin dials its engine only for Construct and Call, which a TcpRedirection never needs.

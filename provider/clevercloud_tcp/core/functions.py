@@ -5,15 +5,17 @@ Results are plain dicts keyed by the schema's names; each face turns them into i
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
+from .. import errors
 from .inputs import check_app_id, check_owner_id
 from .session import Session
 
 
 def get_namespaces(session: Session, owner_id: str | None = None, app_id: str | None = None) -> dict[str, Any]:
     """The namespaces an owner can use: `owner_id`, else the owner of `app_id` (found as a
-    TcpRedirection finds it), else `clevercloud:organization`, else the user of the credentials."""
+    TcpRedirection finds it), else the configured organization, else the user of the credentials."""
     if owner_id is not None:
         owner = check_owner_id(owner_id)
     elif app_id is not None:
@@ -34,3 +36,17 @@ def get_tcp_redirections(session: Session, app_id: str, owner_id: str | None = N
         "ownerId": owner,
         "redirections": [{"namespace": r.namespace, "port": r.port} for r in found],
     }
+
+
+# By the schema's function names (`clevercloud-tcp:index:<name>`), taking the schema's argument names.
+FUNCTIONS: dict[str, Callable[[Session, Mapping[str, Any]], dict[str, Any]]] = {
+    "getNamespaces": lambda session, args: get_namespaces(session, args.get("ownerId"), args.get("appId")),
+    "getTcpRedirections": lambda session, args: get_tcp_redirections(session, args.get("appId", ""), args.get("ownerId")),
+}
+
+
+def call(name: str, session: Session, args: Mapping[str, Any]) -> dict[str, Any]:
+    """The function `name` with `args`; a name that is not one of the package's is a ConfigurationError."""
+    if name not in FUNCTIONS:
+        raise errors.ConfigurationError(f"{name} is not a function of clevercloud-tcp (it has {', '.join(FUNCTIONS)})")
+    return FUNCTIONS[name](session, {k: v for k, v in args.items() if v is not None})

@@ -16,9 +16,18 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import errors
-from .inputs import DEFAULT_NAMESPACE, FIND_HOST, INPUTS, VALIDATORS, TcpRedirectionInputs, check_app_id, check_namespace, tcp_url
-from .session import Session, made_anywhere
+from .. import errors
+from .inputs import (
+    DEFAULT_NAMESPACE,
+    FIND_HOST,
+    INPUTS,
+    VALIDATORS,
+    TcpRedirectionInputs,
+    check_app_id,
+    check_namespace,
+    tcp_url,
+)
+from .session import Session
 
 log = logging.getLogger("clevercloud_tcp")
 
@@ -213,7 +222,7 @@ def create(session: Session, props: Mapping[str, Any]) -> tuple[str, dict[str, A
             operation="create TcpRedirection",
             hint="",
         ) from None
-    session.remember_made((owner_id, inputs.app_id, inputs.namespace, redirection.port))
+    session.ledger.record((owner_id, inputs.app_id, inputs.namespace, redirection.port))
     return inputs.key, outputs_of(inputs, owner_id, host, redirection.port, adopted)
 
 
@@ -291,7 +300,7 @@ def delete(session: Session, id_: str, props: Mapping[str, Any]) -> Deleted:
     inputs = TcpRedirectionInputs.parse(props)
     port = _recorded_port(id_, props)
     owner_id = props.get("ownerId") or session.owner_of(inputs.app_id, inputs.owner_id)
-    if made_anywhere((owner_id, inputs.app_id, inputs.namespace, port)):
+    if session.ledger.holds((owner_id, inputs.app_id, inputs.namespace, port)):
         outcome = Deleted.LEFT_IN_PLACE
     elif session.client.remove_tcp_redirection(owner_id, inputs.app_id, inputs.namespace, port):
         outcome = Deleted.REMOVED

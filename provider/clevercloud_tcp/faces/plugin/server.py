@@ -20,9 +20,9 @@ from pulumi.provider.experimental.server import ProviderServicer
 from pulumi.runtime._grpc_settings import _GRPC_CHANNEL_OPTIONS
 from pulumi.runtime.proto import provider_pb2_grpc
 
-from ..errors import CleverCloudError
-from ..hosting import start_provider_process
-from .provider import TcpRedirectionPlugin
+from ...errors import CleverCloudError
+from ...hosting import start_provider_process
+from .face import TcpRedirectionPlugin
 
 RPCS = ("CheckConfig", "Configure", "Check", "Diff", "Create", "Read", "Update", "Delete", "Invoke", "GetSchema")
 Rpc = Callable[[Any, Any, grpc.aio.ServicerContext], Awaitable[Any]]

@@ -1,4 +1,4 @@
-"""`python -m clevercloud_tcp.plugin.install`: installs this plugin into Pulumi's plugin cache.
+"""`python -m clevercloud_tcp.faces.plugin.install`: installs this plugin into Pulumi's plugin cache.
 
 So that the engine finds it without PATH or `plugins:` in Pulumi.yaml, at the version the generated SDKs
 ask for: `pulumi plugin install resource clevercloud-tcp <version> --file <this plugin's executable>`.
@@ -45,7 +45,7 @@ def install(pulumi: str, pulumi_home: Path | None = None) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m clevercloud_tcp.plugin.install", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m clevercloud_tcp.faces.plugin.install", description=__doc__)
     parser.add_argument("--pulumi", default=shutil.which("pulumi"), help="the pulumi CLI (default: the one on PATH)")
     args = parser.parse_args(argv)
     if not args.pulumi:

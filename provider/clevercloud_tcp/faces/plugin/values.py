@@ -13,7 +13,7 @@ from typing import Any
 from pulumi.provider.experimental.property_value import Computed, PropertyValue
 from pulumi.runtime.rpc import UNKNOWN as WIRE_UNKNOWN
 
-from .. import resource
+from ...core import resource
 
 
 def _plain(value: PropertyValue) -> Any:

@@ -46,13 +46,6 @@ class Summary(ApiModel):
     user: SummaryOwner
     organisations: list[SummaryOwner] = []
 
-    def owner_of(self, app_id: str) -> str | None:
-        """The id of the owner (user or organisation) whose applications include `app_id`."""
-        for owner in [self.user, *self.organisations]:
-            if any(app.id == app_id for app in owner.applications):
-                return owner.id
-        return None
-
 
 class ErrorBody(ApiModel):
     """Both error shapes: the classic `{id, message, type}` and the bridge's `{code, error}`."""

@@ -1,7 +1,7 @@
 """The plugin face: Pulumi's provider protocol (through its Python provider SDK), translated to the core.
 
 Each method turns the request's property values into plain dicts, calls the core, and turns the answer
-back. The rules themselves live in `clevercloud_tcp.resource` and `clevercloud_tcp.functions`.
+back. The rules themselves live in `clevercloud_tcp.core.resource` and `clevercloud_tcp.core.functions`.
 """
 
 from __future__ import annotations
@@ -13,22 +13,18 @@ from typing import Any, TypeVar
 
 from pulumi.provider.experimental import provider as p
 
-from .. import errors, functions, resource
-from ..config import PACKAGE, key_problems
-from ..inputs import CAMEL_NAMES, FIND_HOST
-from ..session import Session, session_for
+from ... import errors
+from ...core import functions, resource
+from ...config import PACKAGE, key_problems
+from ...core.inputs import CAMEL_NAMES, FIND_HOST
+from ...config import PLUGIN_KEYS
+from ...core.session import Deployment, Session
 from .values import plain, secret_names, wire
 
 TYPE = f"{PACKAGE}:index:TcpRedirection"
 # What the engine itself may put among a provider's config inputs.
 ENGINE_KEYS = {"version", "pluginDownloadURL"}
 T = TypeVar("T")
-# The engine hands a plugin the config of its own namespace only, so `clevercloud:*` keys (read by the
-# dynamic provider, which sees the whole stack config) cannot reach it.
-SHARED_KEYS_NOTE = (
-    f"A plugin sees only its own config namespace: set `pulumi config set --secret {PACKAGE}:token …` "
-    f"(and {PACKAGE}:secret), not clevercloud:token."
-)
 
 
 def schema_text() -> str:
@@ -51,12 +47,11 @@ class TcpRedirectionPlugin(p.Provider):
 
     def __init__(self) -> None:
         self._config: dict[str, object] = {}
+        # The engine hands a plugin its own config namespace only: messages name those keys alone.
+        self._deployment = Deployment(PLUGIN_KEYS)
 
     def session(self) -> Session:
-        try:
-            return session_for(self._config)
-        except errors.MissingCredentials as exc:
-            raise errors.MissingCredentials(f"{exc}\n{SHARED_KEYS_NOTE}") from None
+        return self._deployment.session(self._config)
 
     async def _run(self, work: Callable[[], T]) -> T:
         # The core is synchronous (one HTTP client, thread-safe): run it off the event loop so the
@@ -78,19 +73,12 @@ class TcpRedirectionPlugin(p.Provider):
         return p.ConfigureResponse(accept_secrets=True, supports_preview=True)
 
     async def invoke(self, request: p.InvokeRequest) -> p.InvokeResponse:
-        args = {k: v for k, v in plain(request.args).items() if v is not None}
-        calls: dict[str, Callable[[], dict[str, Any]]] = {
-            f"{PACKAGE}:index:getNamespaces": lambda: functions.get_namespaces(
-                self.session(), args.get("ownerId"), args.get("appId")
-            ),
-            f"{PACKAGE}:index:getTcpRedirections": lambda: functions.get_tcp_redirections(
-                self.session(), args.get("appId", ""), args.get("ownerId")
-            ),
-        }
-        if request.tok not in calls:
+        package, _, name = request.tok.partition(":index:")
+        args = plain(request.args)
+        if package != PACKAGE:
             raise errors.ConfigurationError(f"{request.tok} is not a function of {PACKAGE}")
         try:
-            return p.InvokeResponse(return_value=wire(await self._run(calls[request.tok])))
+            return p.InvokeResponse(return_value=wire(await self._run(lambda: functions.call(name, self.session(), args))))
         except errors.InputError as exc:
             prop = CAMEL_NAMES[exc.field]
             return p.InvokeResponse(failures=[p.CheckFailure(prop, f"{prop}: {exc.reason}")])

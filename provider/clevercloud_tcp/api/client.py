@@ -36,10 +36,10 @@ from urllib.parse import quote
 import httpx
 from pydantic import TypeAdapter
 
-from . import errors
-from .credentials import Credentials, Settings
+from .. import errors
+from .auth import Credentials
 from .models import Namespace, Summary, TcpRedirection, Vhost
-from .transport import RetryPolicy, Transport, is_transient
+from .transport import Origin, RetryPolicy, Transport, is_transient
 
 _redirections = TypeAdapter(list[TcpRedirection])
 _namespaces = TypeAdapter(list[Namespace])
@@ -47,9 +47,9 @@ _vhosts = TypeAdapter(list[Vhost])
 E = TypeVar("E", bound=errors.ApiError)
 
 
-def _as(kind: type[E], exc: errors.ApiError) -> E:
+def _as(kind: type[E], exc: errors.ApiError, hint: str | None = None) -> E:
     """`exc` re-classified: the API's status, id and message, and the operation, kept."""
-    return kind(exc.status, exc.api_message, exc.api_id, operation=exc.operation)
+    return kind(exc.status, exc.api_message, exc.api_id, operation=exc.operation, hint=hint)
 
 
 def _app_path(owner_id: str, app_id: str) -> str:
@@ -67,9 +67,10 @@ class CleverCloudClient:
         timeout: float = 15.0,
         retry: RetryPolicy = RetryPolicy(),
         http_transport: httpx.BaseTransport | None = None,
+        origin: Origin = Origin(),
     ) -> None:
         self.transport = Transport(
-            endpoint, credentials, timeout=timeout, retry=retry, http_transport=http_transport
+            endpoint, credentials, timeout=timeout, retry=retry, http_transport=http_transport, origin=origin
         )
         # Who owns what, as one summary shows it to these credentials: it finds an application's owner,
         # and tells a 404 meaning "empty" from one meaning "no such owner or app". Read when first
@@ -77,12 +78,6 @@ class CleverCloudClient:
         self._owner_ids: set[str] = set()
         self._owners: dict[str, str] = {}  # application -> owner
         self._known_lock = threading.Lock()
-
-    @classmethod
-    def from_settings(
-        cls, settings: Settings, *, timeout: float = 15.0, retry: RetryPolicy = RetryPolicy()
-    ) -> CleverCloudClient:
-        return cls(settings.endpoint, settings.credentials, timeout=timeout, retry=retry)
 
     def __repr__(self) -> str:
         return f"CleverCloudClient({self.transport.endpoint!r})"
@@ -117,17 +112,6 @@ class CleverCloudClient:
                 self._learn_owners()
             return self._owners.get(app_id)
 
-    def find_owner(self, app_id: str) -> str:
-        """The owner (organisation or user) of `app_id`, from the summary of the credentials in use."""
-        owner = self.owner_of(app_id)
-        if owner is None:
-            raise errors.AppNotFound(
-                404,
-                f"application {app_id} is not among the applications these credentials can see",
-                operation="find the owner of an application",
-            )
-        return owner
-
     def _require_exists(self, exc: errors.NotFound, owner_id: str, app_id: str | None = None) -> None:
         """Returns when the owner (and app) exist for these credentials; else raises what `exc` means.
 
@@ -141,10 +125,12 @@ class CleverCloudClient:
             if known():
                 return
             self._learn_owners()
+            owner = self.transport.origin.owner
             if owner_id not in self._owner_ids:
-                raise _as(errors.OwnerNotFound, exc) from None
+                raise _as(errors.OwnerNotFound, exc, f"Check {owner}.") from None
             if not known():
-                raise _as(errors.AppNotFound, exc) from None
+                hint = f"Check app_id (app_<uuid>) and that it belongs to the owner used: {owner}, or the one found for the credentials."
+                raise _as(errors.AppNotFound, exc, hint) from None
 
     def _get_list(self, path: str, operation: str, owner_id: str, app_id: str | None = None) -> Any:
         try:

@@ -18,12 +18,24 @@ import httpx
 import tenacity
 from pydantic import ValidationError
 
-from . import errors
-from .credentials import Credentials, CredentialsAuth
+from .. import errors
+from .auth import Credentials, CredentialsAuth
 from .models import ErrorBody
 
 log = logging.getLogger("clevercloud_tcp")
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where the endpoint, credentials and owner came from, in the words of whoever built the client.
+
+    Only error messages use it ("check …"): this layer knows nothing of where settings live.
+    """
+
+    endpoint: str = "the endpoint given to the client"
+    credentials: str = "the credentials given to the client"
+    owner: str = "the owner given"
 
 
 @dataclass(frozen=True)
@@ -52,7 +64,7 @@ def _retry_after(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
-def error_for(response: httpx.Response, operation: str) -> errors.CleverCloudError:
+def error_for(response: httpx.Response, operation: str, origin: Origin = Origin()) -> errors.CleverCloudError:
     """The error that an error answer means, from its status alone; the API's id and message are kept.
 
     What a 400 or a 404 means depends on the route: `client.py` decides (and lists what it assumes).
@@ -65,11 +77,11 @@ def error_for(response: httpx.Response, operation: str) -> errors.CleverCloudErr
             return errors.UnexpectedResponse(
                 f"{operation}: the endpoint answered HTTP {status} with "
                 f"{response.headers.get('content-type', 'no content type')}, not the Clever Cloud API; "
-                "check clevercloud:endpoint (or API_HOST)"
+                f"check {origin.endpoint}"
             )
         body = ErrorBody(message=response.reason_phrase or "server error")
     if status == 401:
-        return errors.InvalidCredentials(status, body.text, body.ident, operation=operation)
+        return errors.InvalidCredentials(status, body.text, body.ident, operation=operation, hint=f"Check {origin.credentials}.")
     if status == 403:
         return errors.Forbidden(status, body.text, body.ident, operation=operation)
     if status == 404:
@@ -115,8 +127,10 @@ class Transport:
         retry: RetryPolicy = RetryPolicy(),
         http_transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        origin: Origin = Origin(),
     ) -> None:
         self.endpoint = endpoint
+        self.origin = origin
         self.retry_policy = retry
         self._sleep = sleep
         self._http = httpx.Client(
@@ -151,7 +165,7 @@ class Transport:
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             raise errors.Unreachable(
                 f"{operation}: cannot reach {self.endpoint} ({type(exc).__name__}: {exc}); "
-                "check clevercloud:endpoint (or API_HOST) and the network"
+                f"check {self.origin.endpoint} and the network"
             ) from None
         except httpx.TransportError as exc:
             raise errors.ConnectionLost(
@@ -162,7 +176,7 @@ class Transport:
             "%s %s -> %s (%.0f ms)", method, path, response.status_code, (time.perf_counter() - started) * 1e3
         )
         if response.status_code >= 400:
-            raise error_for(response, operation)
+            raise error_for(response, operation, self.origin)
         if not response.content:
             return None
         try:
@@ -170,7 +184,7 @@ class Transport:
         except ValueError:
             raise errors.UnexpectedResponse(
                 f"{operation}: the endpoint answered {response.headers.get('content-type', 'no content type')} "
-                "that is not JSON, so it is not the Clever Cloud API; check clevercloud:endpoint (or API_HOST)"
+                f"that is not JSON, so it is not the Clever Cloud API; check {self.origin.endpoint}"
             ) from None
 
     def _wait(self, state: tenacity.RetryCallState) -> float:

@@ -1,0 +1,108 @@
+"""The dynamic face: `pulumi.dynamic`'s requests, and the program-side functions, translated to the core.
+
+The engine pickles the provider instance into every resource's state (`__provider`) by reference to
+`clevercloud_tcp.provider.TcpRedirectionProvider`, a promise to existing stacks: the class says that
+module is its home, and that module re-exports it. The instance holds nothing when pickled; credentials
+are read in `configure` and the HTTP client is built on first use, both inside the provider process only.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from typing import Any
+
+from pulumi.dynamic import (
+    CheckFailure,
+    CheckResult,
+    ConfigureRequest,
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    ResourceProvider,
+    UpdateResult,
+)
+from pulumi.output import Unknown
+from pulumi.runtime.rpc import UNKNOWN
+
+import pulumi.runtime
+
+from ..config import DYNAMIC_KEYS, OPTION_KEYS, check_keys
+from ..core import functions, resource
+from ..core.inputs import PYTHON_NAMES
+from ..core.session import Deployment, Session
+from ..hosting import start_provider_process
+
+# The configuration this face reads: the whole stack config's keys of both namespaces.
+CONFIG_KEYS = (*DYNAMIC_KEYS.all(), *OPTION_KEYS)
+# `pulumi.dynamic` makes a provider instance per serialized provider it meets (an old state's and the
+# program's may differ), and a rename's create and its old name's delete may meet different ones: what
+# the process made must be known to all of them, so the face keeps one deployment per process.
+_DEPLOYMENT = Deployment(DYNAMIC_KEYS)
+
+
+
+def _plain(props: Mapping[str, Any]) -> dict[str, Any]:
+    # check and diff get unknowns as `Unknown` objects; other paths as the sentinel string.
+    return {k: resource.UNKNOWN if isinstance(v, Unknown) or v == UNKNOWN else v for k, v in props.items()}
+
+
+class TcpRedirectionProvider(ResourceProvider):
+    """Create, read, diff, update and delete one TCP redirection, keyed by application and namespace."""
+
+    __module__ = "clevercloud_tcp.provider"  # where stacks find it when they unpickle it
+    _config: dict[str, object]
+
+    def configure(self, req: ConfigureRequest) -> None:
+        # Only the provider host calls configure: there, the user reads our message, not the host's
+        # traceback (`pulumi.dynamic` formats every error with `traceback.format_exc`).
+        sys.tracebacklimit = 0
+        start_provider_process()
+        check_keys(getattr(req.config, "_props", {}))  # the whole stack config: typos of our keys are refused
+        self._config = {k: v for k in CONFIG_KEYS if (v := req.config.get(k)) is not None}
+
+    def session(self) -> Session:
+        return _DEPLOYMENT.session(getattr(self, "_config", {}))
+
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        checked = resource.check(_plain(olds), _plain(news))
+        failures = [CheckFailure(f.prop, f"{PYTHON_NAMES[f.prop]}: {f.reason}") for f in checked.failures]
+        return CheckResult({k: UNKNOWN if v is resource.UNKNOWN else v for k, v in checked.inputs.items()}, failures)
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        plan = resource.plan(_plain(olds), _plain(news), self.session)
+        return DiffResult(
+            changes=plan.changes,
+            replaces=plan.replaces,
+            stables=plan.stables,
+            delete_before_replace=plan.delete_before_replace,
+        )
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        id_, outs = resource.create(self.session(), props)
+        return CreateResult(id_, outs)
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        found = resource.read(self.session(), id_, props, {})
+        if found is None:
+            return ReadResult(None, {})
+        # No inputs returned: the engine keeps the stored ones, so a given host stays an input.
+        return ReadResult(found.id, found.outputs)
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        return UpdateResult(resource.update(self.session(), id_, olds, news))
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        resource.delete(self.session(), id_, props)
+
+
+def invoke(function: str, args: Mapping[str, Any]) -> dict[str, Any]:
+    """One of the package's functions, run in the program's own process (a dynamic provider has no
+    invokes), with the credentials the provider would read. A deployment per call: the program may
+    change its environment between two."""
+    config = {key: value for key in CONFIG_KEYS if (value := pulumi.runtime.get_config(key)) is not None}
+    deployment = Deployment(DYNAMIC_KEYS)
+    try:
+        return functions.call(function, deployment.session(config), args)
+    finally:
+        deployment.close()

@@ -1,5 +1,0 @@
-"""`python -m clevercloud_tcp.plugin ENGINE_ADDRESS`, the same as `pulumi-resource-clevercloud-tcp`."""
-
-from . import main
-
-main()

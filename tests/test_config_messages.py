@@ -1,0 +1,164 @@
+"""Every configuration message, through both faces, names the key the user must set, as that face reads it.
+
+The engine hands the plugin its own namespace only (`clevercloud-tcp:*`): its messages never send a user
+to a `clevercloud:*` key. The dynamic provider reads both namespaces: its messages name the key where a
+value was found, or both when nothing was. A value from the environment is named by its variable.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pytest
+
+from clevercloud_tcp.testing.emulator_process import EmulatorProcess
+from clevercloud_tcp.testing.harness import ProviderHost
+from clevercloud_tcp.testing.plugin_harness import PluginHost
+
+from support import APP, SECRET, TOKEN
+
+UNKNOWN_ORG = "orga_99999999-9999-4999-8999-999999999999"
+EMULATOR, CLOSED, HTML = "<emulator>", "<closed>", "<html>"
+
+
+@dataclass(frozen=True)
+class Case:
+    """One mistake: the settings by name (`token`, `endpoint`…) and where each lives, per face."""
+
+    name: str
+    settings: dict[str, str]  # name -> value, set in the face's own namespace
+    plugin_says: tuple[str, ...]
+    dynamic_says: tuple[str, ...]
+    shared: dict[str, str] = field(default_factory=dict)  # for the dynamic face: in `clevercloud:*` instead
+    env: dict[str, str] = field(default_factory=dict)
+    inputs: dict[str, Any] = field(default_factory=lambda: {"appId": APP})
+
+
+GOOD = {"token": TOKEN, "secret": SECRET, "endpoint": EMULATOR}
+CASES = [
+    Case("no credentials", {"endpoint": EMULATOR},
+         plugin_says=("`pulumi config set --secret clevercloud-tcp:token …`", "CLEVER_TOKEN", "clever login",
+                      "clevercloud:* keys do not reach this plugin"),
+         dynamic_says=("`pulumi config set --secret clevercloud-tcp:token …`", "clevercloud:token", "CLEVER_TOKEN")),
+    Case("half a pair in the face's namespace", {"token": TOKEN, "endpoint": EMULATOR},
+         plugin_says=("clevercloud-tcp:token is set but clevercloud-tcp:secret is not (nor CLEVER_SECRET)",),
+         dynamic_says=("clevercloud-tcp:token is set but clevercloud-tcp:secret is not (nor CLEVER_SECRET)",)),
+    Case("half a pair in pulumi-clevercloud's namespace", {"endpoint": EMULATOR}, shared={"secret": SECRET},
+         plugin_says=("`pulumi config set --secret clevercloud-tcp:token …`", "do not reach this plugin"),
+         dynamic_says=("clevercloud:secret is set but clevercloud:token is not (nor CLEVER_TOKEN)",)),
+    Case("half a pair in the environment", {"endpoint": EMULATOR}, env={"CLEVER_TOKEN": TOKEN},
+         plugin_says=("CLEVER_TOKEN is set but clevercloud-tcp:secret is not (nor CLEVER_SECRET)",),
+         dynamic_says=("CLEVER_TOKEN is set but clevercloud-tcp:secret is not (nor CLEVER_SECRET)",)),
+    Case("a wrong secret in config", {**GOOD, "secret": "not-the-secret"},
+         plugin_says=("HTTP 401", "Check clevercloud-tcp:token and clevercloud-tcp:secret."),
+         dynamic_says=("HTTP 401", "Check clevercloud-tcp:token and clevercloud-tcp:secret.")),
+    Case("a wrong secret in pulumi-clevercloud's keys", {"endpoint": EMULATOR}, shared={"token": TOKEN, "secret": "nope"},
+         plugin_says=("`pulumi config set --secret clevercloud-tcp:token …`", "do not reach this plugin"),
+         dynamic_says=("HTTP 401", "Check clevercloud:token and clevercloud:secret.")),
+    Case("a wrong pair in the environment", {"endpoint": EMULATOR}, env={"CLEVER_TOKEN": TOKEN, "CLEVER_SECRET": "nope"},
+         plugin_says=("HTTP 401", "Check CLEVER_TOKEN and CLEVER_SECRET."),
+         dynamic_says=("HTTP 401", "Check CLEVER_TOKEN and CLEVER_SECRET.")),
+    Case("a wrong API token", {"apiToken": "not-a-token", "endpoint": EMULATOR},
+         plugin_says=("HTTP 401", "Check clevercloud-tcp:apiToken."),
+         dynamic_says=("HTTP 401", "Check clevercloud-tcp:apiToken.")),
+    Case("an endpoint that is no URL", {**GOOD, "endpoint": "ftp://example.com"},
+         plugin_says=("clevercloud-tcp:endpoint must be an http(s) URL",),
+         dynamic_says=("clevercloud-tcp:endpoint must be an http(s) URL",)),
+    Case("an endpoint in pulumi-clevercloud's key in clear http", {},
+         shared={"token": TOKEN, "secret": SECRET, "endpoint": "http://api.example.com"},
+         plugin_says=("`pulumi config set --secret clevercloud-tcp:token …`",),
+         dynamic_says=("clevercloud:endpoint is 'http://api.example.com': plain http",)),
+    Case("an endpoint in the environment that is no URL", {"token": TOKEN, "secret": SECRET}, env={"API_HOST": "nope"},
+         plugin_says=("API_HOST must be an http(s) URL",),
+         dynamic_says=("API_HOST must be an http(s) URL",)),
+    Case("an endpoint nothing listens on", {**GOOD, "endpoint": CLOSED},
+         plugin_says=("cannot reach", "check clevercloud-tcp:endpoint and the network"),
+         dynamic_says=("cannot reach", "check clevercloud-tcp:endpoint and the network")),
+    Case("an endpoint that is not the API", {**GOOD, "endpoint": HTML},
+         plugin_says=("not the Clever Cloud API", "check clevercloud-tcp:endpoint"),
+         dynamic_says=("not the Clever Cloud API", "check clevercloud-tcp:endpoint")),
+    Case("a default organization that does not exist", {**GOOD, "organization": UNKNOWN_ORG},
+         plugin_says=("HTTP 404", "or clevercloud-tcp:organization when owner_id is left out"),
+         dynamic_says=("HTTP 404", "or clevercloud-tcp:organization (or clevercloud:organization) when owner_id")),
+    Case("a request timeout that is no duration", {**GOOD, "requestTimeout": "-1"},
+         plugin_says=("clevercloud-tcp:requestTimeout",),
+         dynamic_says=("clevercloud-tcp:requestTimeout",)),
+]  # fmt: skip
+
+
+class _Html(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:  # noqa: N802
+        body = b"<html>a login page</html>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_POST = do_GET  # noqa: N815
+
+    def log_message(self, *_: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def endpoints(shared_emulator: EmulatorProcess) -> Iterator[dict[str, str]]:
+    html = ThreadingHTTPServer(("127.0.0.1", 0), _Html)
+    with socket.socket() as sock:  # a port that was free a moment ago, and that nothing listens on now
+        sock.bind(("127.0.0.1", 0))
+        closed = sock.getsockname()[1]
+    threading.Thread(target=html.serve_forever, daemon=True).start()
+    yield {EMULATOR: shared_emulator.url, CLOSED: f"http://127.0.0.1:{closed}", HTML: f"http://127.0.0.1:{html.server_address[1]}"}
+    html.shutdown()
+    html.server_close()
+
+
+def _env(tmp_path: Path, extra: dict[str, str]) -> dict[str, str]:
+    """This environment without any credential or endpoint (and no clever-tools profile), plus `extra`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CLEVER_", "OAUTH_")) and k != "API_HOST"}
+    return {**env, "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "config"), **extra}
+
+
+def _filled(values: dict[str, str], endpoints: dict[str, str]) -> dict[str, str]:
+    return {k: endpoints.get(v, v) for k, v in values.items()}
+
+
+def _message(host: ProviderHost, inputs: dict[str, Any]) -> str:
+    checked = host.check(inputs)
+    assert checked.failures == []
+    with pytest.raises(grpc.RpcError) as refused:
+        host.create(checked.inputs)
+    return str(refused.value.details())
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_the_plugin_names_only_keys_it_can_read(case: Case, endpoints: dict[str, str], emulator: EmulatorProcess, tmp_path: Path) -> None:
+    # The engine would hand `clevercloud:*` keys to nobody: the plugin never sees them.
+    with PluginHost(_filled(case.settings, endpoints), env=_env(tmp_path, case.env)) as host:
+        message = _message(host, case.inputs)
+    missing = [words for words in case.plugin_says if words not in message]
+    assert not missing, f"the message lacks {missing}: {message}"
+    for shared_key in ("clevercloud:token", "clevercloud:secret", "clevercloud:apiToken", "clevercloud:endpoint", "clevercloud:organization"):
+        assert shared_key not in message, f"the plugin sends the user to {shared_key}, which it cannot read: {message}"
+    assert emulator.writes() == []
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_the_dynamic_provider_names_the_key_where_the_value_was(
+    case: Case, endpoints: dict[str, str], emulator: EmulatorProcess, tmp_path: Path
+) -> None:
+    config = {f"clevercloud-tcp:{k}": v for k, v in _filled(case.settings, endpoints).items()}
+    config |= {f"clevercloud:{k}": v for k, v in _filled(case.shared, endpoints).items()}
+    with ProviderHost(config, env=_env(tmp_path, case.env)) as host:
+        message = _message(host, case.inputs)
+    missing = [words for words in case.dynamic_says if words not in message]
+    assert not missing, f"the message lacks {missing}: {message}"
+    assert emulator.writes() == []
