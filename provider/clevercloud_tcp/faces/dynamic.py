@@ -42,6 +42,12 @@ _DEPLOYMENT = Deployment(DYNAMIC_KEYS)
 
 
 
+def stack_config_keys(req: ConfigureRequest) -> list[str]:
+    """Every key of the stack config. The SDK has no public way to list them: `Config._props` is relied
+    on, with pulumi pinned to the tested range and tests/test_sdk_internals.py to say when it changes."""
+    return list(req.config._props)
+
+
 def _plain(props: Mapping[str, Any]) -> dict[str, Any]:
     # check and diff get unknowns as `Unknown` objects; other paths as the sentinel string.
     return {k: resource.UNKNOWN if isinstance(v, Unknown) or v == UNKNOWN else v for k, v in props.items()}
@@ -58,7 +64,7 @@ class TcpRedirectionProvider(ResourceProvider):
         # traceback (`pulumi.dynamic` formats every error with `traceback.format_exc`).
         sys.tracebacklimit = 0
         start_provider_process()
-        check_keys(getattr(req.config, "_props", {}))  # the whole stack config: typos of our keys are refused
+        check_keys(stack_config_keys(req))  # the whole stack config: typos of our keys are refused
         self._config = {k: v for k in CONFIG_KEYS if (v := req.config.get(k)) is not None}
 
     def session(self) -> Session:

@@ -8,24 +8,28 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import functools
 import sys
 from collections.abc import Awaitable, Callable
 from importlib.metadata import version
-from typing import Any
+from typing import Any, TypeVar
 
 import grpc
 import grpc.aio
 from pulumi.provider.experimental.server import ProviderServicer
-from pulumi.runtime._grpc_settings import _GRPC_CHANNEL_OPTIONS
 from pulumi.runtime.proto import provider_pb2_grpc
 
 from ...errors import CleverCloudError
 from ...hosting import start_provider_process
 from .face import TcpRedirectionPlugin
 
+# The RPCs this plugin serves: each one of the servicer's, wrapped below.
 RPCS = ("CheckConfig", "Configure", "Check", "Diff", "Create", "Read", "Update", "Delete", "Invoke", "GetSchema")
-Rpc = Callable[[Any, Any, grpc.aio.ServicerContext], Awaitable[Any]]
+# Property maps can be large (the engine's own limit); the engine may be slow to read a first request.
+CHANNEL_OPTIONS = [
+    ("grpc.max_receive_message_length", 400 * 1024 * 1024),
+    ("grpc.server_max_unrequested_time_in_server", 30 * 60),
+]
+T = TypeVar("T")
 
 
 def _message(exc: BaseException) -> str:
@@ -36,23 +40,46 @@ def _message(exc: BaseException) -> str:
     return f"internal error of the clevercloud-tcp provider: {exc.__context__ or exc}".splitlines()[0]
 
 
-def _one_line(rpc: Rpc) -> Rpc:
-    @functools.wraps(rpc)
-    async def wrapper(self: Any, request: Any, context: grpc.aio.ServicerContext) -> Any:
-        try:
-            return await rpc(self, request, context)
-        except Exception as exc:  # noqa: BLE001 - every failure becomes one RPC error the engine shows
-            await context.abort(grpc.StatusCode.UNKNOWN, _message(exc))
-
-    return wrapper
+async def _one_line(rpc: Callable[[Any, grpc.aio.ServicerContext], Awaitable[T]], request: Any, context: grpc.aio.ServicerContext) -> T:
+    try:
+        return await rpc(request, context)
+    except Exception as exc:  # noqa: BLE001 - every failure becomes one RPC error the engine shows
+        await context.abort(grpc.StatusCode.UNKNOWN, _message(exc))
+        raise  # abort raises; this line is for type checkers
 
 
 class OneLineErrors(ProviderServicer):
     """The provider SDK's servicer, with errors reported as their message only."""
 
+    async def CheckConfig(self, request: Any, context: grpc.aio.ServicerContext) -> Any:  # noqa: N802
+        return await _one_line(super().CheckConfig, request, context)
 
-for _name in RPCS:
-    setattr(OneLineErrors, _name, _one_line(getattr(ProviderServicer, _name)))
+    async def Configure(self, request: Any, context: grpc.aio.ServicerContext) -> Any:  # noqa: N802
+        return await _one_line(super().Configure, request, context)
+
+    async def Check(self, request: Any, context: grpc.aio.ServicerContext) -> Any:  # noqa: N802
+        return await _one_line(super().Check, request, context)
+
+    async def Diff(self, request: Any, context: grpc.aio.ServicerContext) -> Any:  # noqa: N802
+        return await _one_line(super().Diff, request, context)
+
+    async def Create(self, request: Any, context: grpc.aio.ServicerContext) -> Any:  # noqa: N802
+        return await _one_line(super().Create, request, context)
+
+    async def Read(self, request: Any, context: grpc.aio.ServicerContext) -> Any:  # noqa: N802
+        return await _one_line(super().Read, request, context)
+
+    async def Update(self, request: Any, context: grpc.aio.ServicerContext) -> Any:  # noqa: N802
+        return await _one_line(super().Update, request, context)
+
+    async def Delete(self, request: Any, context: grpc.aio.ServicerContext) -> Any:  # noqa: N802
+        return await _one_line(super().Delete, request, context)
+
+    async def Invoke(self, request: Any, context: grpc.aio.ServicerContext) -> Any:  # noqa: N802
+        return await _one_line(super().Invoke, request, context)
+
+    async def GetSchema(self, request: Any, context: grpc.aio.ServicerContext) -> Any:  # noqa: N802
+        return await _one_line(super().GetSchema, request, context)
 
 
 def package_version() -> str:
@@ -60,7 +87,7 @@ def package_version() -> str:
 
 
 async def _serve(engine: str) -> None:
-    server = grpc.aio.server(options=_GRPC_CHANNEL_OPTIONS)
+    server = grpc.aio.server(options=CHANNEL_OPTIONS)
     servicer = OneLineErrors(sys.argv[1:], package_version(), TcpRedirectionPlugin(), engine_address=engine)
     provider_pb2_grpc.add_ResourceProviderServicer_to_server(servicer, server)
     port = server.add_insecure_port("127.0.0.1:0")
