@@ -11,8 +11,8 @@ from typing import Any, Generic, TypeVar
 
 from clevercloud_tcp import CleverCloudClient, OAuthCredentials
 from clevercloud_tcp.emulator import App, Fixture, NamespaceSpec, organisation_fixture
-from clevercloud_tcp.testing.emulator_process import EmulatorProcess
-from clevercloud_tcp.testing.local_stack import find_pulumi, local_stack
+from clevercloud_tcp.emulator.process import EmulatorProcess
+from clevercloud_tcp.runtime.local_stack import find_pulumi, local_stack
 from measure import Lap, lap
 from clevercloud_tcp.dynamic import TcpRedirection
 from pydantic import SecretStr

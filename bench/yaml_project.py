@@ -11,8 +11,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from clevercloud_tcp.testing.emulator_process import EmulatorProcess
-from clevercloud_tcp.testing.local_stack import engine_env
+from clevercloud_tcp.emulator.process import EmulatorProcess
+from clevercloud_tcp.runtime.local_stack import engine_env
 from clevercloud_tcp.faces.plugin import TYPE
 from common import CannotRun, Context, plugin_config
 

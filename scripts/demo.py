@@ -20,9 +20,9 @@ from types import FrameType
 ROOT = Path(__file__).resolve().parents[1]
 
 from clevercloud_tcp.emulator import DEFAULT_FIXTURE
-from clevercloud_tcp.testing.emulator_process import EmulatorProcess
+from clevercloud_tcp.emulator.process import EmulatorProcess
 from clevercloud_tcp.testing import load_module
-from clevercloud_tcp.testing.local_stack import PASSPHRASE, local_stack
+from clevercloud_tcp.runtime.local_stack import PASSPHRASE, local_stack
 from clevercloud_tcp.run import echo, echo_without_stack_rm_hint, shell_lines
 from clevercloud_tcp.faces.plugin.install import install
 

@@ -14,7 +14,7 @@ import pytest
 from support import APP, FAST_RETRIES, OWNER, SECRET, TOKEN, oauth
 
 from clevercloud_tcp import CleverCloudClient
-from clevercloud_tcp.testing.emulator_process import EmulatorProcess
+from clevercloud_tcp.emulator.process import EmulatorProcess
 
 __all__ = ["APP", "FAST_RETRIES", "OWNER", "SECRET", "TOKEN", "oauth"]
 

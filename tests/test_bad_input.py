@@ -20,7 +20,7 @@ from typing import Any, Literal
 import grpc
 import pytest
 
-from clevercloud_tcp.testing.emulator_process import EmulatorProcess
+from clevercloud_tcp.emulator.process import EmulatorProcess
 from clevercloud_tcp.emulator.fixture import ORG_ID, OTHER_ORG_ID, USER_ID
 from clevercloud_tcp.testing.harness import ProviderHost
 

@@ -18,7 +18,7 @@ from typing import NoReturn
 import pytest
 
 from clevercloud_tcp import CleverCloudClient
-from clevercloud_tcp.testing.emulator_process import EmulatorProcess
+from clevercloud_tcp.emulator.process import EmulatorProcess
 
 from support import APP, OWNER, SECRET, TOKEN
 

@@ -40,7 +40,7 @@ from clevercloud_tcp import (
 from clevercloud_tcp.config import API_TOKEN_ENDPOINT, DEFAULT_ENDPOINT, DYNAMIC_KEYS
 from clevercloud_tcp.core.session import Deployment
 from clevercloud_tcp.emulator import Answers, App, Fixture, NamespaceSpec, Owner, TokenPair, User
-from clevercloud_tcp.testing.emulator_process import EmulatorProcess
+from clevercloud_tcp.emulator.process import EmulatorProcess
 from clevercloud_tcp.emulator.fixture import OTHER_ORG_ID
 
 from support import APP, FAST_RETRIES, OWNER, SECRET, TOKEN, oauth

@@ -19,7 +19,7 @@ from typing import Any
 import grpc
 import pytest
 
-from clevercloud_tcp.testing.emulator_process import EmulatorProcess
+from clevercloud_tcp.emulator.process import EmulatorProcess
 from clevercloud_tcp.testing.harness import ProviderHost
 from clevercloud_tcp.testing.plugin_harness import PluginHost
 

@@ -26,7 +26,7 @@ from clevercloud_tcp import (
     OAuthCredentials,
 )
 from clevercloud_tcp.emulator import App, Fixture, NamespaceSpec, organisation_fixture
-from clevercloud_tcp.testing.emulator_process import EmulatorProcess
+from clevercloud_tcp.emulator.process import EmulatorProcess
 from clevercloud_tcp.emulator.fixture import DEFAULT_FIXTURE, OTHER_ORG_ID, USER_ID
 from clevercloud_tcp.emulator.store import PoolExhausted, PortPool, Store
 

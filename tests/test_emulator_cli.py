@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from clevercloud_tcp.emulator import DEFAULT_FIXTURE
-from clevercloud_tcp.testing.emulator_process import EmulatorProcess
+from clevercloud_tcp.emulator.process import EmulatorProcess
 
 from support import APP, OWNER, oauth
 

@@ -25,7 +25,7 @@ from clevercloud_tcp import (
     OAuthCredentials,
 )
 from clevercloud_tcp.emulator import App, Fixture, NamespaceSpec, Owner, TokenPair, User
-from clevercloud_tcp.testing.emulator_process import EmulatorProcess
+from clevercloud_tcp.emulator.process import EmulatorProcess
 
 from support import FAST_RETRIES
 

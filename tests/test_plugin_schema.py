@@ -18,7 +18,7 @@ from pulumi.provider.experimental.property_value import PropertyValue
 
 from clevercloud_tcp.config import OPTION_NAMES
 from clevercloud_tcp.config import SETTING_NAMES
-from clevercloud_tcp.testing.emulator_process import EmulatorProcess
+from clevercloud_tcp.emulator.process import EmulatorProcess
 from clevercloud_tcp.core.inputs import INPUTS, OUTPUTS, PYTHON_NAMES
 from clevercloud_tcp.faces.plugin import TYPE, TcpRedirectionPlugin, schema_text
 from clevercloud_tcp.faces.plugin.values import plain

@@ -13,7 +13,7 @@ import psutil
 import pytest
 
 from clevercloud_tcp import CleverCloudClient
-from clevercloud_tcp.testing.emulator_process import EmulatorProcess
+from clevercloud_tcp.emulator.process import EmulatorProcess
 from clevercloud_tcp.testing.harness import ProviderHost, StartupError
 from clevercloud_tcp.faces.dynamic import TcpRedirectionProvider
 from pulumi.dynamic.dynamic import serialize_provider

@@ -27,7 +27,7 @@ from support import FAST_RETRIES, oauth
 
 from clevercloud_tcp import CleverCloudClient
 from clevercloud_tcp.emulator import App, Fixture, NamespaceSpec, Owner, TokenPair, User
-from clevercloud_tcp.testing.emulator_process import EmulatorProcess
+from clevercloud_tcp.emulator.process import EmulatorProcess
 from clevercloud_tcp.testing.harness import ProviderHost
 
 USER = "user_11111111-1111-4111-8111-111111111111"

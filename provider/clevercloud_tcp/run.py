@@ -22,8 +22,8 @@ from pathlib import Path
 import yaml
 from pulumi import automation as auto
 
-from .testing.local_stack import NO_PULUMI, PASSPHRASE, engine_env, find_pulumi, first_error, local_stack
-from .core.session import RECOVER
+from .runtime.local_stack import NO_PULUMI, PASSPHRASE, engine_env, find_pulumi, first_error, local_stack
+from .runtime.recovery import RECOVER, StackSteps, recover
 
 OPERATIONS = ("up", "preview", "refresh", "destroy", "recover")
 # Pulumi's advice after a destroy, wrong for a backend the caller is about to delete.
@@ -90,6 +90,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--secret", type=_secret_pair, action="append", default=[], metavar="KEY=VALUE", help="encrypted stack config"
     )
     parser.add_argument(
+        "--destroy",
+        action="store_true",
+        help="with recover: the interrupted command was destroy, which the recovery finishes (it creates nothing)",
+    )
+    parser.add_argument(
         "--emulator",
         action="store_true",
         help="start a local API emulator with the built-in fixture for this run and point the stack at it",
@@ -132,7 +137,7 @@ def _emulator(state_dir: Path, wanted: bool) -> Iterator[tuple[dict[str, str], d
         yield {}, {}
         return
     from .emulator import DEFAULT_FIXTURE
-    from .testing.emulator_process import EmulatorProcess
+    from .emulator.process import EmulatorProcess
 
     state, port_file = state_dir / "emulator.sqlite", state_dir / "emulator.port"
     state_dir.mkdir(parents=True, exist_ok=True)
@@ -153,18 +158,9 @@ def _emulator(state_dir: Path, wanted: bool) -> Iterator[tuple[dict[str, str], d
         yield {"clevercloud:endpoint": emulator.url}, {"clevercloud:token": pair.token, "clevercloud:secret": pair.secret}
 
 
-def recover(stack: auto.Stack) -> Callable[..., object]:
-    """After an interrupted run (see clevercloud_tcp.recover): drop pending creates, then `up`, in which
-    a redirection that exists for a declared key is taken as the one the interrupted run made."""
-
-    def operation(**output: Callable[[str], None]) -> object:
-        stack.refresh(clear_pending_creates=True, **output)
-        return stack.up(**output)
-
-    return operation
-
-
 def run(args: argparse.Namespace) -> None:
+    if args.destroy and args.operation != "recover":
+        raise UsageError("--destroy goes with recover: it says the interrupted command was a destroy")
     program, folder = load_program(args.program)
     project = args.project or project_name(args.program, folder)
     cli_dir = find_pulumi()
@@ -178,29 +174,35 @@ def run(args: argparse.Namespace) -> None:
     print(f"  passphrase: {'PULUMI_CONFIG_PASSPHRASE, as set' if own_passphrase else default}")
     with _emulator(state_dir, args.emulator) as (emulator_config, emulator_secrets):
         os.chdir(folder)  # programs read their files relative to their folder, as under `pulumi up`
-        stack = local_stack(
-            program,
-            cli_dir=cli_dir,
-            state_dir=state_dir,
-            project=project,
-            stack=args.stack,
-            config={**emulator_config, **dict(args.config)},
-            secrets={**emulator_secrets, **dict(args.secret)},
-            env={"PULUMI_CONFIG_PASSPHRASE": passphrase, **({RECOVER: "true"} if args.operation == "recover" else {})},
-        )
-        operation = recover(stack) if args.operation == "recover" else getattr(stack, args.operation)
+
+        def make_stack() -> auto.Stack:
+            return local_stack(
+                program,
+                cli_dir=cli_dir,
+                state_dir=state_dir,
+                project=project,
+                stack=args.stack,
+                config={**emulator_config, **dict(args.config)},
+                secrets={**emulator_secrets, **dict(args.secret)},
+                env={"PULUMI_CONFIG_PASSPHRASE": passphrase, **({RECOVER: "true"} if args.operation == "recover" else {})},
+            )
+
+        # Pulumi's own `pulumi stack rm` advice lacks the backend: the lines printed below have it.
+        show = echo_without_stack_rm_hint if args.operation == "destroy" or args.destroy else echo
         try:
-            # Pulumi's own `pulumi stack rm` advice lacks the backend: the lines printed below have it.
-            show = echo_without_stack_rm_hint if args.operation == "destroy" else echo
-            operation(on_output=show, on_error=show)
+            if args.operation == "recover":
+                backend = engine_env(cli_dir, state_dir)["PULUMI_BACKEND_URL"]
+                recover(backend, StackSteps(make_stack, on_output=show, on_error=show), destroy=args.destroy)
+            else:
+                getattr(make_stack(), args.operation)(on_output=show, on_error=show)
         except auto.CommandError as err:
             raise UsageError(f"pulumi {args.operation} failed: {first_error(err)}") from None
-        if args.operation in ("up", "recover") and args.emulator:
+        if args.emulator and (args.operation == "up" or (args.operation == "recover" and not args.destroy)):
             kept = state_dir / "emulator.sqlite"
             print(f"The emulator stops now; what it holds stays in {kept} (its --state), so a later")
             print(f"`python -m clevercloud_tcp.run {args.program} destroy --emulator` with the same --backend-dir")
             print("deletes these redirections.")
-    destroyed = args.operation == "destroy"
+    destroyed = args.operation == "destroy" or args.destroy
     print("=== to forget the stack's history and config too:" if destroyed else "=== to reach the stack from a shell:")
     shown = None if own_passphrase else passphrase
     for line in shell_lines(cli_dir, state_dir, args.stack, shown, "stack rm" if destroyed else "stack output"):

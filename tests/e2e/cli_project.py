@@ -14,8 +14,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from clevercloud_tcp.testing.emulator_process import EmulatorProcess
-from clevercloud_tcp.testing.local_stack import PASSPHRASE
+from clevercloud_tcp.emulator.process import EmulatorProcess
+from clevercloud_tcp.runtime.local_stack import PASSPHRASE
 
 PLUGIN_TYPE = "clevercloud-tcp:index:TcpRedirection"
 

@@ -21,8 +21,8 @@ import pytest
 from pydantic import SecretStr
 
 from clevercloud_tcp import CleverCloudClient, OAuthCredentials
-from clevercloud_tcp.testing.emulator_process import EmulatorProcess
-from clevercloud_tcp.testing.local_stack import engine_env
+from clevercloud_tcp.emulator.process import EmulatorProcess
+from clevercloud_tcp.runtime.local_stack import engine_env
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "pulumi-clevercloud-tcp"

@@ -18,7 +18,7 @@ import pytest
 from pulumi import automation as auto
 
 from clevercloud_tcp.emulator import Fixture
-from clevercloud_tcp.testing.emulator_process import EmulatorProcess
+from clevercloud_tcp.emulator.process import EmulatorProcess
 from clevercloud_tcp.emulator.app import TCP_REDIRS
 from clevercloud_tcp.emulator.fixture import App, organisation_fixture
 from clevercloud_tcp.dynamic import TcpRedirection

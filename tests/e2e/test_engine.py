@@ -20,7 +20,7 @@ from pulumi import automation as auto
 from pydantic import SecretStr
 
 from clevercloud_tcp import CleverCloudClient, OAuthCredentials
-from clevercloud_tcp.testing.emulator_process import EmulatorProcess
+from clevercloud_tcp.emulator.process import EmulatorProcess
 from clevercloud_tcp.emulator.fixture import DEFAULT_FIXTURE, ORG_ID
 from clevercloud_tcp.dynamic import TcpRedirection
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pulumi
 
-from clevercloud_tcp.testing.emulator_process import EmulatorProcess
+from clevercloud_tcp.emulator.process import EmulatorProcess
 from clevercloud_tcp.dynamic import TcpRedirection, get_namespaces, get_tcp_redirections_output
 
 from support import StackFactory

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from clevercloud_tcp.testing.emulator_process import EmulatorProcess
+from clevercloud_tcp.emulator.process import EmulatorProcess
 
 from example_programs import (
     MQTT_APP, REPO_ROOT, ExampleStack, cached, check_life_cycle, check_refusal_reads_as_one_line, content_key,

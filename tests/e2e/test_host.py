@@ -7,7 +7,7 @@ from typing import Any
 
 import pulumi
 
-from clevercloud_tcp.testing.emulator_process import EmulatorProcess
+from clevercloud_tcp.emulator.process import EmulatorProcess
 from clevercloud_tcp.dynamic import TcpRedirection
 
 from support import APP, StackFactory

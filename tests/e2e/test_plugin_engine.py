@@ -17,7 +17,7 @@ from pulumi import automation as auto
 from pydantic import SecretStr
 
 from clevercloud_tcp import CleverCloudClient, OAuthCredentials
-from clevercloud_tcp.testing.emulator_process import EmulatorProcess
+from clevercloud_tcp.emulator.process import EmulatorProcess
 
 from faces import PLUGIN
 from clevercloud_tcp.testing import load_module

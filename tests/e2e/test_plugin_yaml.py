@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from clevercloud_tcp import CleverCloudClient, OAuthCredentials
-from clevercloud_tcp.testing.emulator_process import EmulatorProcess
+from clevercloud_tcp.emulator.process import EmulatorProcess
 from pydantic import SecretStr
 
 from cli_project import CliError, CliProject

@@ -1,14 +1,19 @@
-"""After an interrupted `pulumi up`, one documented command (after `pulumi cancel`) puts things right.
+"""After an interrupted `pulumi up` or `destroy`, one documented command (after `pulumi cancel`) puts things right.
 
-Each test interrupts a real `pulumi up` of a YAML project of nine redirections (three apps x three
-namespaces) in a different way, then runs `python -m clevercloud_tcp.recover` and checks that the API
+Most tests interrupt a real `pulumi up` of a YAML project of nine redirections (three apps x three
+namespaces) in a different way, then run `python -m clevercloud_tcp.recover` and check that the API
 holds exactly the declared set, that the state records exactly it (no pending operation left), and
-that a preview then sees nothing to do.
+that a preview then sees nothing to do. An interrupted `destroy` is finished by `recover --destroy`,
+which creates nothing. The dynamic face goes through `python -m clevercloud_tcp.run PROGRAM recover`,
+the same recovery through the Automation API; both routes repair a file backend a kill left unreadable.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import random
+import signal
 import subprocess
 import sys
 import time
@@ -19,10 +24,10 @@ import psutil
 import pytest
 from pulumi import automation as auto
 
-from clevercloud_tcp.testing.emulator_process import EmulatorProcess
-from clevercloud_tcp.run import recover as run_recover
-from clevercloud_tcp.core.session import RECOVER
+from clevercloud_tcp.emulator.process import EmulatorProcess
 from clevercloud_tcp.dynamic import TcpRedirection
+from clevercloud_tcp.runtime import recovery
+from clevercloud_tcp.runtime.recovery import RECOVER, StackSteps
 
 from cli_project import CliProject
 from support import StackFactory
@@ -74,14 +79,19 @@ def plugin_processes(root: psutil.Process) -> list[psutil.Process]:
     return [p for p in root.children(recursive=True) if any(PLUGIN in part for part in p.cmdline())]
 
 
-def recover(project: CliProject, e2e_emulator: EmulatorProcess) -> None:
-    project.run("cancel", "--yes")  # the lock a killed CLI leaves (a no-op when there is none)
+def recover_project(project: CliProject, e2e_emulator: EmulatorProcess, *flags: str) -> str:
+    """The documented command (it releases the lock a killed CLI leaves); what it printed."""
     e2e_emulator.clear_faults()
     done = subprocess.run(
-        [sys.executable, "-m", "clevercloud_tcp.recover"], cwd=project.dir, env=project.env,
+        [sys.executable, "-m", "clevercloud_tcp.recover", *flags], cwd=project.dir, env=project.env,
         capture_output=True, text=True, timeout=300,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def recover(project: CliProject, e2e_emulator: EmulatorProcess) -> None:
+    recover_project(project, e2e_emulator)
     deployment = project.deployment()
     assert held(e2e_emulator) == recorded(deployment)
     assert set(held(e2e_emulator)) == DECLARED
@@ -147,8 +157,124 @@ def test_the_dynamic_face_recovers_through_the_run_commands_recover(make_stack: 
     e2e_emulator.clear_faults()
 
     stack = make_stack(program, config=config, env={RECOVER: "true"})  # what `... run PROGRAM recover` sets
-    run_recover(stack)(color="never", on_output=lambda _: None)
+    backend = stack.workspace.env_vars["PULUMI_BACKEND_URL"]
+    recovery.recover(backend, StackSteps(lambda: stack, color="never", on_output=lambda _: None), destroy=False, say=lambda _: None)
     assert set(held(e2e_emulator)) == {(app, "default") for app in APPS.values()}
     assert held(e2e_emulator) == recorded(stack.export_stack().deployment)
     again = make_stack(program, config=config).preview(color="never", on_output=lambda _: None)
     assert {k for k, n in again.change_summary.items() if n} == {"same"}
+
+
+def empty_the_attrs_sidecar(backend: Path) -> None:
+    """What a kill during a checkpoint write can leave: the stack's `.attrs` sidecar, empty."""
+    (stack,) = (backend / ".pulumi" / "stacks").rglob("dev.json")
+    stack.with_name("dev.json.attrs").write_text("")
+
+
+def test_the_cli_route_repairs_an_empty_attrs_sidecar(project: CliProject, e2e_emulator: EmulatorProcess) -> None:
+    e2e_emulator.inject(**POSTS, count=100, drop="after")
+    e2e_emulator.inject(method="GET", path="*/tcpRedirs", count=1000, status=503)
+    assert project.run("up", "--yes", "--skip-preview", check=False).returncode != 0
+    empty_the_attrs_sidecar(Path(project.env["PULUMI_BACKEND_URL"].removeprefix("file://")))
+    unreadable = project.run("stack", "export", check=False)
+    assert unreadable.returncode != 0 and "EOF" in unreadable.stderr, unreadable.stderr
+
+    said = recover_project(project, e2e_emulator)
+    assert "removing" in said and "dev.json.attrs" in said
+    assert held(e2e_emulator) == recorded(project.deployment()) and set(held(e2e_emulator)) == DECLARED
+
+
+def test_a_destroy_killed_midway_is_finished_and_nothing_is_made_again(project: CliProject, e2e_emulator: EmulatorProcess) -> None:
+    project.run("up", "--yes", "--skip-preview")
+    e2e_emulator.inject(method="DELETE", path="*/tcpRedirs/*", count=9, delay=0.6)
+    destroy = project.start("destroy", "--yes", "--skip-preview", "--parallel", "2")
+    deadline = time.monotonic() + 30
+    while not [e for e in e2e_emulator.log() if e["method"] == "DELETE"] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    destroy.kill()
+    destroy.wait()
+    time.sleep(1.0)  # the deletes in flight end
+    assert 0 < len(held(e2e_emulator)) < len(DECLARED), "the destroy was not interrupted midway"
+    e2e_emulator.clear_log()
+
+    recover_project(project, e2e_emulator, "--destroy")
+    assert [e for e in e2e_emulator.log() if e["method"] == "POST"] == []
+    assert held(e2e_emulator) == {} and recorded(project.deployment()) == {}
+
+
+PROGRAM = """
+from clevercloud_tcp.dynamic import TcpRedirection
+
+for name, app in {apps!r}.items():
+    TcpRedirection(name, app_id=app, namespace="default")
+"""
+
+
+class RunCommand:
+    """`python -m clevercloud_tcp.run PROGRAM ...` of a dynamic-provider program, as a user runs it."""
+
+    def __init__(self, tmp_path: Path, pulumi_cli: Path, emulator: EmulatorProcess) -> None:
+        self.program, self.backend_dir = tmp_path / "program.py", tmp_path / "local"
+        self.program.write_text(PROGRAM.format(apps=APPS))
+        self.env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("PULUMI_", "CLEVER_"))},
+            "PATH": os.pathsep.join([str(pulumi_cli), os.environ.get("PATH", "")]),
+        }
+        self.options = [
+            "--backend-dir", str(self.backend_dir), "--config", f"clevercloud:endpoint={emulator.url}",
+            "--config", "clevercloud-tcp:retryAttempts=2",
+            "--secret", f"clevercloud:token={TOKEN}", "--secret", f"clevercloud:secret={SECRET}",
+        ]  # fmt: skip
+
+    def command(self, *operation: str) -> list[str]:
+        return [sys.executable, "-m", "clevercloud_tcp.run", str(self.program), *operation, *self.options]
+
+    def run(self, *operation: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(self.command(*operation), env=self.env, capture_output=True, text=True, timeout=300)
+
+    def recorded(self) -> dict[tuple[str, str], int]:
+        stack = next((self.backend_dir / "backend" / ".pulumi" / "stacks").rglob("dev.json"))
+        return recorded(json.loads(stack.read_text())["checkpoint"]["latest"] or {})
+
+
+@pytest.fixture
+def run_command(tmp_path: Path, pulumi_cli: Path, e2e_emulator: EmulatorProcess) -> RunCommand:
+    return RunCommand(tmp_path, pulumi_cli, e2e_emulator)
+
+
+def test_the_automation_route_repairs_an_empty_attrs_sidecar(run_command: RunCommand, e2e_emulator: EmulatorProcess) -> None:
+    e2e_emulator.inject(**POSTS, count=100, drop="after")
+    e2e_emulator.inject(method="GET", path="*/tcpRedirs", count=1000, status=503)
+    assert run_command.run("up").returncode != 0
+    assert len(held(e2e_emulator)) == len(APPS)
+    empty_the_attrs_sidecar(run_command.backend_dir / "backend")
+    e2e_emulator.clear_faults()
+
+    done = run_command.run("recover")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "dev.json.attrs" in done.stdout
+    assert set(held(e2e_emulator)) == {(app, "default") for app in APPS.values()}
+    assert held(e2e_emulator) == run_command.recorded()
+
+
+def test_the_automation_route_finishes_a_killed_destroy_and_makes_nothing(run_command: RunCommand, e2e_emulator: EmulatorProcess) -> None:
+    up = run_command.run("up")
+    assert up.returncode == 0, up.stdout + up.stderr
+    # The first delete answers soon; the others are still in flight when the run is killed.
+    e2e_emulator.inject(method="DELETE", path="*/tcpRedirs/*", count=1, delay=0.3)
+    e2e_emulator.inject(method="DELETE", path="*/tcpRedirs/*", count=len(APPS) - 1, delay=4.0)
+    destroy = subprocess.Popen(run_command.command("destroy"), env=run_command.env, start_new_session=True,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not [e for e in e2e_emulator.log() if e["method"] == "DELETE"] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.killpg(destroy.pid, signal.SIGKILL)  # the program, the engine and the provider it started
+    destroy.wait()
+    assert run_command.recorded(), "the destroy was not interrupted midway"
+    time.sleep(4.5)  # the deletes in flight end
+    e2e_emulator.clear_log()
+
+    done = run_command.run("recover", "--destroy")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert [e for e in e2e_emulator.log() if e["method"] == "POST"] == []
+    assert held(e2e_emulator) == {} and run_command.recorded() == {}

@@ -26,7 +26,7 @@ from typing import Any
 
 import pytest
 
-from clevercloud_tcp.testing.emulator_process import EmulatorProcess
+from clevercloud_tcp.emulator.process import EmulatorProcess
 
 from example_programs import MQTT_APP, SECRET, TOKEN, held, require_tools
 

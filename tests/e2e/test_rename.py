@@ -14,7 +14,7 @@ import pulumi
 import pytest
 from pulumi import automation as auto
 
-from clevercloud_tcp.testing.emulator_process import EmulatorProcess
+from clevercloud_tcp.emulator.process import EmulatorProcess
 
 from faces import FACES, Face
 from support import APP, SECRET, TOKEN, StackFactory

@@ -36,9 +36,9 @@ from clevercloud_tcp import (
 )
 from clevercloud_tcp.api.auth import CredentialsAuth
 from clevercloud_tcp.emulator import Fixture
-from clevercloud_tcp.testing.emulator_process import EmulatorProcess
+from clevercloud_tcp.emulator.process import EmulatorProcess
 from clevercloud_tcp.emulator.fixture import App, NamespaceSpec, Owner, TokenPair, User
-from clevercloud_tcp.testing.local_stack import engine_env
+from clevercloud_tcp.runtime.local_stack import engine_env
 from clevercloud_tcp.config import DYNAMIC_KEYS
 from clevercloud_tcp.core.session import Deployment
 

@@ -15,7 +15,7 @@ from ..api.client import CleverCloudClient
 from ..api.auth import OAuthCredentials
 from ..emulator.faults import FaultRule
 from ..emulator.store import Redirection
-from .emulator_process import EmulatorProcess
+from ..emulator.process import EmulatorProcess
 from .fixtures import FixtureBuilder, one_line
 
 Face = Literal["dynamic", "plugin"]

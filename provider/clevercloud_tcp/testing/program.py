@@ -14,7 +14,7 @@ from pulumi import automation as auto
 
 from ..emulator.store import Redirection
 from .emulator import Emulator, Face
-from .local_stack import NO_PULUMI, find_pulumi, first_error, local_stack
+from ..runtime.local_stack import NO_PULUMI, find_pulumi, first_error, local_stack
 
 
 def load_module(name: str, path: Path) -> ModuleType:

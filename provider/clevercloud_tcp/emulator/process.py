@@ -13,7 +13,7 @@ from typing import IO, Any
 
 import httpx
 
-from ..emulator.fixture import DEFAULT_FIXTURE, Fixture
+from .fixture import DEFAULT_FIXTURE, Fixture
 
 WRITES = ("POST", "DELETE", "PUT", "PATCH")
 
