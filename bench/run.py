@@ -26,6 +26,7 @@ from typing import Any
 
 import allocation
 import api_calls
+import packaged_plugin
 import provider_host
 import provisioning
 import scaling
@@ -41,6 +42,7 @@ BENCHMARKS: list[Benchmark[Any]] = [
     provider_host.BENCHMARK,
     scaling.BENCHMARK,
     allocation.BENCHMARK,
+    packaged_plugin.BENCHMARK,
 ]
 QUICK_NOTE = "* quick mode: sizes too small for the targets; PASS/MISS there is indicative only"
 RESULTS_DIR = Path(__file__).resolve().parent / "results"

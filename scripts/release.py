@@ -33,6 +33,7 @@ PLUGIN = "pulumi-resource-clevercloud-tcp"
 NPM_PACKAGE = "pulumi-clevercloud-tcp"
 OSES = {"linux": "linux", "darwin": "darwin", "win32": "windows"}
 ARCHES = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
+EXCLUDED = ("setuptools", "pkg_resources", "_distutils_hack", "pytest", "_pytest", "hypothesis", "debugpy", "IPython")
 # Archive entries carry this time, so that the same build gives the same bytes (SOURCE_DATE_EPOCH wins).
 EPOCH = int(os.environ.get("SOURCE_DATE_EPOCH", "315532800"))  # 1980-01-01, the oldest a zip can say
 
@@ -78,6 +79,13 @@ def build_plugin(v: str, out: Path, work: Path) -> Path:
             "--name", PLUGIN, "--distpath", work / "dist", "--workpath", work / "build", "--specpath", work,
             # The version it reports comes from the package's metadata; schema.json is package data.
             "--copy-metadata", "clevercloud-tcp", "--collect-data", "clevercloud_tcp",
+            # Modules as .pyc files beside the executable rather than in one compressed archive: the
+            # engine waits for a plugin's start-up at every command, and this is what makes it start
+            # sooner than the console script (bench/packaged_plugin.py).
+            "--debug", "noarchive",
+            # Build and test tools the build environment may hold, which the plugin never imports
+            # (setuptools would also add a start-up hook).
+            *(arg for module in EXCLUDED for arg in ("--exclude-module", module)),
             entry,
         ],
         work,
