@@ -9,13 +9,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
+from pydantic import SecretStr
+
 from clevercloud_tcp import CleverCloudClient, OAuthCredentials
+from clevercloud_tcp.dynamic import TcpRedirection
 from clevercloud_tcp.emulator import App, Fixture, NamespaceSpec, organisation_fixture
 from clevercloud_tcp.emulator.process import EmulatorProcess
 from clevercloud_tcp.runtime.local_stack import find_pulumi, local_stack
 from measure import Lap, lap
-from clevercloud_tcp.dynamic import TcpRedirection
-from pydantic import SecretStr
 from table import Section
 
 TOKEN, SECRET = "bench-token", "bench-secret"

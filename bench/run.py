@@ -82,7 +82,7 @@ def run_one(bench: Benchmark[Any], label: str, ctx: Context, table: Table) -> No
         rows.broke("TIMEOUT", "benchmark did not finish", str(exc))
     except CannotRun as exc:
         rows.broke("ERROR", "benchmark could not run", str(exc))
-    except Exception as exc:  # noqa: BLE001 - one failed benchmark must not hide the others
+    except Exception as exc:
         traceback.print_exc()
         rows.broke("ERROR", "benchmark failed", f"{type(exc).__name__}: {exc}"[:160])
     print(f"   ({bench.name}: {fmt_s(time.perf_counter() - started)})", flush=True)

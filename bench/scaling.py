@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from common import Benchmark, Context, check_held, emulator, make_fixture, pairs
@@ -40,9 +41,9 @@ def run(ctx: Context, sizes: Sizes, rows: Section) -> None:
             emu.reset()
             stack = ctx.stack(emu, pairs(n))
             with ProcessWatch() as watch:
-                _, t_up = timed(lambda: stack.up(color="never"))
+                _, t_up = timed(functools.partial(stack.up, color="never"))
                 check_held(emu, n, f"up of {n}")
-                _, t_destroy = timed(lambda: stack.destroy(color="never"))
+                _, t_destroy = timed(functools.partial(stack.destroy, color="never"))
                 check_held(emu, 0, f"destroy of {n}")
             runs[n] = Run(t_up, t_destroy, watch.peak_rss, watch.cpu())
             rows.add(

@@ -41,7 +41,7 @@ class Table:
 
         def line(r: Row) -> str:
             cells = [r.bench, r.measure, r.value, r.target, r.result]
-            return "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()
+            return "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=False)).rstrip()
 
         out = [line(header), "  ".join("-" * w for w in widths)]
         previous = None

@@ -12,8 +12,8 @@ import tempfile
 from pathlib import Path
 
 from clevercloud_tcp.emulator.process import EmulatorProcess
-from clevercloud_tcp.runtime.local_stack import engine_env
 from clevercloud_tcp.faces.plugin import TYPE
+from clevercloud_tcp.runtime.local_stack import engine_env
 from common import CannotRun, Context, plugin_config
 
 STACK = "bench"

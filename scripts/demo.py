@@ -11,20 +11,19 @@ import json
 import os
 import shlex
 import signal
-import sys
 import tempfile
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from types import FrameType
-
-ROOT = Path(__file__).resolve().parents[1]
 
 from clevercloud_tcp.emulator import DEFAULT_FIXTURE
 from clevercloud_tcp.emulator.process import EmulatorProcess
-from clevercloud_tcp.testing import load_module
-from clevercloud_tcp.runtime.local_stack import PASSPHRASE, local_stack
-from clevercloud_tcp.run import echo, echo_without_stack_rm_hint, shell_lines
 from clevercloud_tcp.faces.plugin.install import install
+from clevercloud_tcp.run import echo, echo_without_stack_rm_hint, shell_lines
+from clevercloud_tcp.runtime.local_stack import PASSPHRASE, local_stack
+from clevercloud_tcp.testing import load_module
+
+ROOT = Path(__file__).resolve().parents[1]
 
 APP_ID = DEFAULT_FIXTURE.organisations[0].applications[1].id  # "mqtt-broker": two custom domains
 PLUGIN_APP_ID = DEFAULT_FIXTURE.organisations[0].applications[0].id  # "redis-cache": one custom domain

@@ -11,10 +11,10 @@ from collections.abc import Iterator
 # hypothesis late in its terminal summary: an INTERNALERROR although every test passed.
 import hypothesis
 import pytest
-from support import APP, FAST_RETRIES, OWNER, SECRET, TOKEN, oauth
 
 from clevercloud_tcp import CleverCloudClient
 from clevercloud_tcp.emulator.process import EmulatorProcess
+from support import APP, FAST_RETRIES, OWNER, SECRET, TOKEN, oauth
 
 __all__ = ["APP", "FAST_RETRIES", "OWNER", "SECRET", "TOKEN", "oauth"]
 

@@ -20,10 +20,9 @@ from typing import Any, Literal
 import grpc
 import pytest
 
-from clevercloud_tcp.emulator.process import EmulatorProcess
 from clevercloud_tcp.emulator.fixture import ORG_ID, OTHER_ORG_ID, USER_ID
+from clevercloud_tcp.emulator.process import EmulatorProcess
 from clevercloud_tcp.testing.harness import ProviderHost
-
 from support import APP, SECRET, TOKEN
 
 GLOBEX_APP = "app_3a7c9d7b-6f5e-4b4c-8dbe-af9a8b7c6d5e"  # belongs to another organisation
@@ -140,7 +139,7 @@ CASES = [
 class _HtmlPage(BaseHTTPRequestHandler):
     """Answers every request with an HTML page; the first path segment is the status (/404/...)."""
 
-    def do_GET(self) -> None:  # noqa: N802 - the http.server protocol
+    def do_GET(self) -> None:
         first = self.path.strip("/").split("/", 1)[0]
         body = b"<!doctype html><html><body><h1>Welcome to nginx!</h1></body></html>"
         self.send_response(int(first) if first.isdigit() else 200)
@@ -149,7 +148,7 @@ class _HtmlPage(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    do_POST = do_DELETE = do_GET  # noqa: N815
+    do_POST = do_DELETE = do_GET
 
     def log_message(self, *_: Any) -> None:
         pass

@@ -19,7 +19,6 @@ import pytest
 
 from clevercloud_tcp import CleverCloudClient
 from clevercloud_tcp.emulator.process import EmulatorProcess
-
 from support import APP, OWNER, SECRET, TOKEN
 
 pytestmark = pytest.mark.clever_cli

@@ -40,9 +40,8 @@ from clevercloud_tcp import (
 from clevercloud_tcp.config import API_TOKEN_ENDPOINT, DEFAULT_ENDPOINT, DYNAMIC_KEYS
 from clevercloud_tcp.core.session import Deployment
 from clevercloud_tcp.emulator import Answers, App, Fixture, NamespaceSpec, Owner, TokenPair, User
-from clevercloud_tcp.emulator.process import EmulatorProcess
 from clevercloud_tcp.emulator.fixture import OTHER_ORG_ID
-
+from clevercloud_tcp.emulator.process import EmulatorProcess
 from support import APP, FAST_RETRIES, OWNER, SECRET, TOKEN, oauth
 
 OTHER_ORG_APP = "app_3a7c9d7b-6f5e-4b4c-8dbe-af9a8b7c6d5e"  # owned by OTHER_ORG_ID

@@ -22,7 +22,6 @@ import pytest
 from clevercloud_tcp.emulator.process import EmulatorProcess
 from clevercloud_tcp.testing.harness import ProviderHost
 from clevercloud_tcp.testing.plugin_harness import PluginHost
-
 from support import APP, SECRET, TOKEN
 
 UNKNOWN_ORG = "orga_99999999-9999-4999-8999-999999999999"
@@ -95,7 +94,7 @@ CASES = [
 
 
 class _Html(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         body = b"<html>a login page</html>"
         self.send_response(200)
         self.send_header("Content-Type", "text/html")
@@ -103,7 +102,7 @@ class _Html(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    do_POST = do_GET  # noqa: N815
+    do_POST = do_GET
 
     def log_message(self, *_: Any) -> None:
         pass

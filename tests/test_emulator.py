@@ -26,10 +26,9 @@ from clevercloud_tcp import (
     OAuthCredentials,
 )
 from clevercloud_tcp.emulator import App, Fixture, NamespaceSpec, organisation_fixture
-from clevercloud_tcp.emulator.process import EmulatorProcess
 from clevercloud_tcp.emulator.fixture import DEFAULT_FIXTURE, OTHER_ORG_ID, USER_ID
+from clevercloud_tcp.emulator.process import EmulatorProcess
 from clevercloud_tcp.emulator.store import PoolExhausted, PortPool, Store
-
 from support import APP, FAST_RETRIES, OWNER, SECRET, TOKEN, oauth
 
 OTHER_ORG_APP = "app_3a7c9d7b-6f5e-4b4c-8dbe-af9a8b7c6d5e"  # globex-db, owned by OTHER_ORG_ID
@@ -98,7 +97,7 @@ def test_concurrent_adds_over_http_never_hand_out_a_port_twice(crowd: EmulatorPr
                 return exc
 
     with ThreadPoolExecutor(THREADS) as pool:
-        outcomes = dict(zip(CROWD_APPS, pool.map(add, CROWD_APPS)))
+        outcomes = dict(zip(CROWD_APPS, pool.map(add, CROWD_APPS), strict=True))
 
     won = {app: port for app, port in outcomes.items() if isinstance(port, int)}
     lost = [app for app, outcome in outcomes.items() if isinstance(outcome, NoPortLeft)]

@@ -14,7 +14,6 @@ import pytest
 
 from clevercloud_tcp.emulator import DEFAULT_FIXTURE
 from clevercloud_tcp.emulator.process import EmulatorProcess
-
 from support import APP, OWNER, oauth
 
 PROG = "python -m clevercloud_tcp.emulator: error: "

@@ -20,7 +20,6 @@ from hypothesis import strategies as st
 
 from clevercloud_tcp.emulator import DEFAULT_FIXTURE, Answers, build_app
 from clevercloud_tcp.emulator.fixture import USER_ID
-
 from support import oauth
 
 # How many generated cases each property runs (reported in the closing note).

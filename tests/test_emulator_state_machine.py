@@ -26,7 +26,6 @@ from clevercloud_tcp import (
 )
 from clevercloud_tcp.emulator import App, Fixture, NamespaceSpec, Owner, TokenPair, User
 from clevercloud_tcp.emulator.process import EmulatorProcess
-
 from support import FAST_RETRIES
 
 _IDS = uuid.UUID("6b0f1c1e-0000-4000-8000-000000000000")

@@ -17,8 +17,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples" / "python-dynamic"))
 
-import redirections  # noqa: E402
-from support import RecordingMocks  # noqa: E402
+import redirections
+
+from support import RecordingMocks
 
 APP = "app_0d4f6a4e-3c2b-4e1f-9a8b-7c6d5e4f3a2b"
 TYPE = "pulumi-python:dynamic/clevercloud-tcp:TcpRedirection"
@@ -77,7 +78,7 @@ def test_each_export_comes_from_its_own_redirection_and_the_uri_from_the_default
     outputs = redirections.declare_redirections(APP)
 
     def check(values: list[Any]) -> None:
-        got = dict(zip(EXPORTS, values))
+        got = dict(zip(EXPORTS, values, strict=True))
         assert got == {
             "cleverapps_port": 5101,
             "cleverapps_url": "tcp://a.cleverapps.io:5101",
@@ -117,7 +118,7 @@ def test_the_program_reads_its_config_and_exports_every_output(exported: dict[st
     redirections.program()
 
     def check(values: list[Any]) -> None:
-        assert dict(zip(EXPORTS, values)) == {
+        assert dict(zip(EXPORTS, values, strict=True)) == {
             "cleverapps_port": 5101,
             "cleverapps_url": "tcp://a.cleverapps.io:5101",
             "default_port": 5202,

@@ -5,10 +5,9 @@ from __future__ import annotations
 import pytest
 
 from clevercloud_tcp import AppNotFound, CleverCloudClient, InputError
-from clevercloud_tcp.emulator.process import EmulatorProcess
-from clevercloud_tcp.emulator.fixture import USER_ID
 from clevercloud_tcp.dynamic import TcpRedirectionInfo, get_namespaces, get_tcp_redirections
-
+from clevercloud_tcp.emulator.fixture import USER_ID
+from clevercloud_tcp.emulator.process import EmulatorProcess
 from support import APP, OWNER, SECRET, TOKEN
 
 

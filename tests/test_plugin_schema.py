@@ -8,21 +8,19 @@ from __future__ import annotations
 
 import asyncio
 import json
-from pathlib import Path
 from collections.abc import Coroutine
+from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
 from pulumi.provider.experimental import provider as p
 from pulumi.provider.experimental.property_value import PropertyValue
 
-from clevercloud_tcp.config import OPTION_NAMES
-from clevercloud_tcp.config import SETTING_NAMES
-from clevercloud_tcp.emulator.process import EmulatorProcess
+from clevercloud_tcp.config import OPTION_NAMES, SETTING_NAMES
 from clevercloud_tcp.core.inputs import INPUTS, OUTPUTS, PYTHON_NAMES
+from clevercloud_tcp.emulator.process import EmulatorProcess
 from clevercloud_tcp.faces.plugin import TYPE, TcpRedirectionPlugin, schema_text
 from clevercloud_tcp.faces.plugin.values import plain
-
 from support import APP, SECRET, TOKEN
 
 T = TypeVar("T")

@@ -11,14 +11,13 @@ from pathlib import Path
 import grpc
 import psutil
 import pytest
-
-from clevercloud_tcp import CleverCloudClient
-from clevercloud_tcp.emulator.process import EmulatorProcess
-from clevercloud_tcp.testing.harness import ProviderHost, StartupError
-from clevercloud_tcp.faces.dynamic import TcpRedirectionProvider
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime.rpc import UNKNOWN
 
+from clevercloud_tcp import CleverCloudClient
+from clevercloud_tcp.emulator.process import EmulatorProcess
+from clevercloud_tcp.faces.dynamic import TcpRedirectionProvider
+from clevercloud_tcp.testing.harness import ProviderHost, StartupError
 from support import APP, MQTT_APP, OWNER, SECRET, TOKEN
 
 

@@ -23,12 +23,12 @@ import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule, run_state_machine_as_test
-from support import FAST_RETRIES, oauth
 
 from clevercloud_tcp import CleverCloudClient
 from clevercloud_tcp.emulator import App, Fixture, NamespaceSpec, Owner, TokenPair, User
 from clevercloud_tcp.emulator.process import EmulatorProcess
 from clevercloud_tcp.testing.harness import ProviderHost
+from support import FAST_RETRIES, oauth
 
 USER = "user_11111111-1111-4111-8111-111111111111"
 ORG = "orga_22222222-2222-4222-8222-222222222222"

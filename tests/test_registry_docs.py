@@ -138,7 +138,7 @@ def config_table(body: str) -> dict[str, dict[str, str]]:
             assert len(names) == 1, f"config row without one `{PACKAGE}:<key>`: {cells}"
             key = names[0].split(":", 1)[1]
             assert key not in rows, f"{names[0]} is listed twice"
-            rows[key] = dict(zip(header, cells))
+            rows[key] = dict(zip(header, cells, strict=False))
     for title in sections(section, 3):  # keys given their own heading count too
         for name in code(title):
             if name.startswith(f"{PACKAGE}:"):
@@ -170,7 +170,7 @@ def property_rows(body: str, pattern: str) -> dict[str, str]:
     _, resource = the_section(body, 2, r"TcpRedirection")
     _, sub = the_section(resource, 3, pattern)
     found: dict[str, str] = {}
-    for header, rows in tables(sub):
+    for _header, rows in tables(sub):
         for cells in rows:
             (name,) = code(cells[0])
             found[name] = " | ".join(cells[1:])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import json
+import types
 import typing
 from pathlib import Path
 from typing import Any
@@ -13,9 +14,8 @@ import pulumi
 import pytest
 
 import clevercloud_tcp.dynamic as sdk
-from clevercloud_tcp.config import SETTING_NAMES
+from clevercloud_tcp.config import OPTION_KEYS, SETTING_NAMES
 from clevercloud_tcp.core.inputs import DEFAULT_NAMESPACE, INPUTS, OUTPUTS, PYTHON_NAMES, TcpRedirectionInputs
-from clevercloud_tcp.config import OPTION_KEYS
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = json.loads((ROOT / "schema.json").read_text())
@@ -38,7 +38,7 @@ def schema_type(hint: Any) -> tuple[str, bool]:
     optional = False
     while True:
         origin, args = typing.get_origin(hint), typing.get_args(hint)
-        if origin is typing.Union:
+        if origin in (typing.Union, types.UnionType):
             non_none = [a for a in args if a is not type(None)]
             optional = optional or len(non_none) < len(args)
             # pulumi.Input[T] is Union[T, Awaitable[T], Output[T]]: T comes first.
@@ -130,5 +130,5 @@ def test_readme_documents_every_config_variable_and_property() -> None:
     readme = (ROOT / "README.md").read_text()
     for name in SCHEMA["config"]["variables"]:
         assert f"clevercloud-tcp:{name}" in readme or f"clevercloud:{name}" in readme, name
-    for wire_name, python_name in PYTHON_NAMES.items():
+    for python_name in PYTHON_NAMES.values():
         assert f"`{python_name}`" in readme, python_name

@@ -7,9 +7,8 @@ from typing import Any
 import pulumi
 import pytest
 
-from support import RecordingMocks
-
 from clevercloud_tcp.dynamic import TcpRedirection, TcpRedirectionArgs
+from support import RecordingMocks
 
 APP = "app_0d4f6a4e-3c2b-4e1f-9a8b-7c6d5e4f3a2b"
 

@@ -359,7 +359,7 @@ def test_release_publishes_both_python_packages_to_pypi(release: dict[str, Any],
     # and it refuses to go on when one of them is missing
     (tmp_path / staged_dir).rename(tmp_path / "first")
     (dist / f"clevercloud_tcp-{VERSION}.tar.gz").unlink()
-    (dist / "checksums.txt").write_text("".join(l for l in sums.splitlines(True) if "clevercloud_tcp-" not in l or ".whl" in l))
+    (dist / "checksums.txt").write_text("".join(line for line in sums.splitlines(True) if "clevercloud_tcp-" not in line or ".whl" in line))
     assert run_step(stage, tmp_path, {"VERSION": VERSION}).returncode != 0
 
 

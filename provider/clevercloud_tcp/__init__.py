@@ -1,7 +1,9 @@
 """Clever Cloud TCP redirections: API client, resource core, its two Pulumi faces, local API emulator."""
 
-from .api.client import CleverCloudClient
 from .api.auth import ApiTokenCredentials, Credentials, OAuthCredentials
+from .api.client import CleverCloudClient
+from .api.models import Namespace, Summary, TcpRedirection, Vhost
+from .api.transport import RetryPolicy
 from .config import Settings, resolve_settings
 from .errors import (
     AlreadyExists,
@@ -26,8 +28,6 @@ from .errors import (
     UnexpectedResponse,
     Unreachable,
 )
-from .api.models import Namespace, Summary, TcpRedirection, Vhost
-from .api.transport import RetryPolicy
 
 __all__ = [
     "AlreadyExists",

@@ -20,10 +20,9 @@ import pytest
 from pulumi import automation as auto
 
 from clevercloud_tcp.emulator import Fixture
-from clevercloud_tcp.emulator.process import EmulatorProcess
 from clevercloud_tcp.emulator.fixture import DEFAULT_FIXTURE
+from clevercloud_tcp.emulator.process import EmulatorProcess
 from clevercloud_tcp.runtime.local_stack import find_pulumi, local_stack
-
 from support import StackFactory
 
 TOKEN, SECRET = "emulator-token", "emulator-secret"

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import pulumi
-import clevercloud_tcp.dynamic
 import pulumi_clevercloud_tcp
+
+import clevercloud_tcp.dynamic
 
 
 @dataclass(frozen=True)

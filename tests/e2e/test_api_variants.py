@@ -18,9 +18,8 @@ from pydantic import SecretStr
 
 from clevercloud_tcp import CleverCloudClient, OAuthCredentials
 from clevercloud_tcp.emulator import Answers, Fixture
-from clevercloud_tcp.emulator.process import EmulatorProcess
 from clevercloud_tcp.emulator.fixture import DEFAULT_FIXTURE, ORG_ID
-
+from clevercloud_tcp.emulator.process import EmulatorProcess
 from faces import FACES, Face
 from support import StackFactory
 

@@ -17,12 +17,11 @@ import pulumi
 import pytest
 from pulumi import automation as auto
 
+from clevercloud_tcp.dynamic import TcpRedirection
 from clevercloud_tcp.emulator import Fixture
-from clevercloud_tcp.emulator.process import EmulatorProcess
 from clevercloud_tcp.emulator.app import TCP_REDIRS
 from clevercloud_tcp.emulator.fixture import App, organisation_fixture
-from clevercloud_tcp.dynamic import TcpRedirection
-
+from clevercloud_tcp.emulator.process import EmulatorProcess
 from support import StackFactory
 
 ORG = "orga_5e1f0c2a-8d7b-4c6a-9f1e-2b3c4d5e6f70"
@@ -127,7 +126,7 @@ def test_two_stacks_racing_for_one_app_and_namespace(
         start.wait()
         try:
             outcomes[name] = stacks[name].up(color="never", on_output=quiet)
-        except Exception as exc:  # noqa: BLE001 - the loser's error is the point of the test
+        except Exception as exc:
             outcomes[name] = exc
 
     threads = [threading.Thread(target=race, args=(name,)) for name in stacks]
@@ -173,7 +172,7 @@ def test_an_api_restart_in_the_middle_of_an_up(make_stack: StackFactory, e2e_emu
     def first_up() -> None:
         try:
             outcome["result"] = stack.up(color="never", on_output=quiet)
-        except Exception as exc:  # noqa: BLE001 - either way is allowed; convergence is what counts
+        except Exception as exc:
             outcome["result"] = exc
 
     runner = threading.Thread(target=first_up)

@@ -20,10 +20,9 @@ from pulumi import automation as auto
 from pydantic import SecretStr
 
 from clevercloud_tcp import CleverCloudClient, OAuthCredentials
-from clevercloud_tcp.emulator.process import EmulatorProcess
-from clevercloud_tcp.emulator.fixture import DEFAULT_FIXTURE, ORG_ID
 from clevercloud_tcp.dynamic import TcpRedirection
-
+from clevercloud_tcp.emulator.fixture import DEFAULT_FIXTURE, ORG_ID
+from clevercloud_tcp.emulator.process import EmulatorProcess
 from clevercloud_tcp.testing import load_module
 from support import StackFactory
 

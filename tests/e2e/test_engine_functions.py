@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pulumi
 
-from clevercloud_tcp.emulator.process import EmulatorProcess
 from clevercloud_tcp.dynamic import TcpRedirection, get_namespaces, get_tcp_redirections_output
-
+from clevercloud_tcp.emulator.process import EmulatorProcess
 from support import StackFactory
 
 APP = "app_0d4f6a4e-3c2b-4e1f-9a8b-7c6d5e4f3a2b"

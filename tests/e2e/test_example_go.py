@@ -14,10 +14,17 @@ from pathlib import Path
 import pytest
 
 from clevercloud_tcp.emulator.process import EmulatorProcess
-
 from example_programs import (
-    MQTT_APP, REPO_ROOT, ExampleStack, cached, check_life_cycle, check_refusal_reads_as_one_line, content_key,
-    require_tools, run, succeed,
+    MQTT_APP,
+    REPO_ROOT,
+    ExampleStack,
+    cached,
+    check_life_cycle,
+    check_refusal_reads_as_one_line,
+    content_key,
+    require_tools,
+    run,
+    succeed,
 )
 
 EXAMPLE = REPO_ROOT / "examples" / "go"

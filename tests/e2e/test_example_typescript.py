@@ -15,10 +15,17 @@ from pathlib import Path
 import pytest
 
 from clevercloud_tcp.emulator.process import EmulatorProcess
-
 from example_programs import (
-    MQTT_APP, REPO_ROOT, ExampleStack, cached, check_life_cycle, check_refusal_reads_as_one_line, content_key,
-    require_tools, run, succeed,
+    MQTT_APP,
+    REPO_ROOT,
+    ExampleStack,
+    cached,
+    check_life_cycle,
+    check_refusal_reads_as_one_line,
+    content_key,
+    require_tools,
+    run,
+    succeed,
 )
 
 EXAMPLE = REPO_ROOT / "examples" / "typescript"
@@ -88,7 +95,7 @@ RIGHT = 'namespace: "default", adopt: true'
 def type_checked(program: Path) -> dict[str, str]:
     """What one `tsc --noEmit` with the example's settings says of each small program, by file name."""
     names = ["right", *MISTAKES]
-    for name, props in zip(names, [RIGHT, *(wrong for wrong, _ in MISTAKES.values())]):
+    for name, props in zip(names, [RIGHT, *(wrong for wrong, _ in MISTAKES.values())], strict=True):
         (program / f"{name}.ts").write_text(
             'import * as clevercloudtcp from "pulumi-clevercloud-tcp";\n\n'
             f'new clevercloudtcp.TcpRedirection("r", {{ appId: "{MQTT_APP}", {props} }});\n'

@@ -28,9 +28,8 @@ from pulumi import automation as auto
 from pydantic import SecretStr
 
 from clevercloud_tcp import CleverCloudClient, OAuthCredentials
-from clevercloud_tcp.emulator.process import EmulatorProcess
 from clevercloud_tcp.emulator.fixture import ORG_ID
-
+from clevercloud_tcp.emulator.process import EmulatorProcess
 from faces import FACES, Face
 from support import StackFactory
 

@@ -7,9 +7,8 @@ from typing import Any
 
 import pulumi
 
-from clevercloud_tcp.emulator.process import EmulatorProcess
 from clevercloud_tcp.dynamic import TcpRedirection
-
+from clevercloud_tcp.emulator.process import EmulatorProcess
 from support import APP, StackFactory
 
 

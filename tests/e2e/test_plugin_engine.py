@@ -18,9 +18,8 @@ from pydantic import SecretStr
 
 from clevercloud_tcp import CleverCloudClient, OAuthCredentials
 from clevercloud_tcp.emulator.process import EmulatorProcess
-
-from faces import PLUGIN
 from clevercloud_tcp.testing import load_module
+from faces import PLUGIN
 from support import StackFactory
 
 EXAMPLE_DIR = Path(__file__).resolve().parents[2] / "examples" / "python"

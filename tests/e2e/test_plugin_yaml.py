@@ -11,11 +11,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
 from clevercloud_tcp import CleverCloudClient, OAuthCredentials
 from clevercloud_tcp.emulator.process import EmulatorProcess
-from pydantic import SecretStr
-
 from cli_project import CliError, CliProject
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

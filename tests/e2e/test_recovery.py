@@ -24,11 +24,10 @@ import psutil
 import pytest
 from pulumi import automation as auto
 
-from clevercloud_tcp.emulator.process import EmulatorProcess
 from clevercloud_tcp.dynamic import TcpRedirection
+from clevercloud_tcp.emulator.process import EmulatorProcess
 from clevercloud_tcp.runtime import recovery
 from clevercloud_tcp.runtime.recovery import RECOVER, StackSteps
-
 from cli_project import CliProject
 from support import StackFactory
 

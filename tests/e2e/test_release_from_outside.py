@@ -27,7 +27,6 @@ from typing import Any
 import pytest
 
 from clevercloud_tcp.emulator.process import EmulatorProcess
-
 from example_programs import MQTT_APP, SECRET, TOKEN, held, require_tools
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -15,7 +15,6 @@ import pytest
 from pulumi import automation as auto
 
 from clevercloud_tcp.emulator.process import EmulatorProcess
-
 from faces import FACES, Face
 from support import APP, SECRET, TOKEN, StackFactory
 

@@ -35,13 +35,12 @@ from clevercloud_tcp import (
     resolve_settings,
 )
 from clevercloud_tcp.api.auth import CredentialsAuth
-from clevercloud_tcp.emulator import Fixture
-from clevercloud_tcp.emulator.process import EmulatorProcess
-from clevercloud_tcp.emulator.fixture import App, NamespaceSpec, Owner, TokenPair, User
-from clevercloud_tcp.runtime.local_stack import engine_env
 from clevercloud_tcp.config import DYNAMIC_KEYS
 from clevercloud_tcp.core.session import Deployment
-
+from clevercloud_tcp.emulator import Fixture
+from clevercloud_tcp.emulator.fixture import App, NamespaceSpec, Owner, TokenPair, User
+from clevercloud_tcp.emulator.process import EmulatorProcess
+from clevercloud_tcp.runtime.local_stack import engine_env
 from faces import DYNAMIC, FACES, Face
 from support import StackFactory
 

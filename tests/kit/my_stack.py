@@ -12,7 +12,7 @@ from typing import Any
 import pulumi
 
 
-def program(TcpRedirection: Callable[..., Any]) -> Callable[[], None]:  # noqa: N803 (a class, as the SDK names it)
+def program(TcpRedirection: Callable[..., Any]) -> Callable[[], None]:
     def declare() -> None:
         app_id = pulumi.Config().require("appId")
         public = TcpRedirection("mqtt-public", app_id=app_id, namespace="cleverapps")

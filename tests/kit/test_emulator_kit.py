@@ -6,11 +6,10 @@ from collections.abc import Callable
 
 import pulumi_clevercloud_tcp
 import pytest
+from my_stack import program
 
 from clevercloud_tcp import CleverCloudError, NoPortLeft
 from clevercloud_tcp.testing import Emulator, ProgramStack, cleverapps_domain
-
-from my_stack import program
 
 
 def test_an_app_added_later_restarts_it_on_the_same_endpoint_keeping_what_it_holds() -> None:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import clevercloud_tcp.dynamic
 import pulumi_clevercloud_tcp
 import pytest
-
-from clevercloud_tcp.testing import Emulator, ProgramStack, cleverapps_domain
-
 from my_stack import program
+
+import clevercloud_tcp.dynamic
+from clevercloud_tcp.testing import Emulator, ProgramStack, cleverapps_domain
 
 SDKS = {"dynamic": clevercloud_tcp.dynamic.TcpRedirection, "plugin": pulumi_clevercloud_tcp.TcpRedirection}
 

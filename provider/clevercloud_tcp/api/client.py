@@ -39,7 +39,7 @@ from pydantic import TypeAdapter
 from .. import errors
 from .auth import Credentials
 from .models import Namespace, Summary, TcpRedirection, Vhost
-from .transport import Origin, RetryPolicy, Transport, is_transient
+from .transport import DEFAULT_RETRY, UNSAID, Origin, RetryPolicy, Transport, is_transient
 
 _redirections = TypeAdapter(list[TcpRedirection])
 _namespaces = TypeAdapter(list[Namespace])
@@ -65,9 +65,9 @@ class CleverCloudClient:
         credentials: Credentials,
         *,
         timeout: float = 15.0,
-        retry: RetryPolicy = RetryPolicy(),
+        retry: RetryPolicy = DEFAULT_RETRY,
         http_transport: httpx.BaseTransport | None = None,
-        origin: Origin = Origin(),
+        origin: Origin = UNSAID,
     ) -> None:
         self.transport = Transport(
             endpoint, credentials, timeout=timeout, retry=retry, http_transport=http_transport, origin=origin

@@ -49,6 +49,10 @@ class RetryPolicy:
     max_retry_after: float = 30.0
 
 
+DEFAULT_RETRY = RetryPolicy()
+UNSAID = Origin()  # a client built by hand: messages say "the endpoint given to the client"
+
+
 def _retry_after(value: str | None) -> float | None:
     """`Retry-After` in seconds, from either of its two forms (seconds or an HTTP date)."""
     if not value:
@@ -64,7 +68,7 @@ def _retry_after(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
-def error_for(response: httpx.Response, operation: str, origin: Origin = Origin()) -> errors.CleverCloudError:
+def error_for(response: httpx.Response, operation: str, origin: Origin = UNSAID) -> errors.CleverCloudError:
     """The error that an error answer means, from its status alone; the API's id and message are kept.
 
     What a 400 or a 404 means depends on the route: `client.py` decides (and lists what it assumes).
@@ -124,10 +128,10 @@ class Transport:
         credentials: Credentials,
         *,
         timeout: float = 15.0,
-        retry: RetryPolicy = RetryPolicy(),
+        retry: RetryPolicy = DEFAULT_RETRY,
         http_transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
-        origin: Origin = Origin(),
+        origin: Origin = UNSAID,
     ) -> None:
         self.endpoint = endpoint
         self.origin = origin
@@ -192,7 +196,7 @@ class Transport:
         exc = state.outcome.exception() if state.outcome else None
         if isinstance(exc, errors.RateLimited) and exc.retry_after is not None:
             return min(exc.retry_after, policy.max_retry_after)
-        backoff = min(policy.max_backoff, policy.first_backoff * 2 ** (state.attempt_number - 1))
+        backoff: float = min(policy.max_backoff, policy.first_backoff * 2 ** (state.attempt_number - 1))
         return backoff * random.uniform(0.5, 1.0)  # jitter: parallel callers do not retry in step
 
     def with_retries(

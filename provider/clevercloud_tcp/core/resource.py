@@ -14,7 +14,7 @@ import enum
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from .. import errors
 from .inputs import (
@@ -39,7 +39,7 @@ class _Unknown:
         return "UNKNOWN"
 
 
-UNKNOWN: Any = _Unknown()
+UNKNOWN: Final = _Unknown()
 # Outputs that only the API knows: unknown in a preview of a new resource.
 COMPUTED = ("port", "url", "adopted")
 
@@ -286,6 +286,7 @@ def update(session: Session, id_: str, olds: Mapping[str, Any], news: Mapping[st
     inputs = TcpRedirectionInputs.parse(news)
     port = _recorded_port(id_, olds)
     owner_id = olds["ownerId"]
+    host: str | None
     if inputs.host:
         host = inputs.host
     elif news.get("host") == FIND_HOST:

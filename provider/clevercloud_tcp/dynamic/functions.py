@@ -7,7 +7,6 @@ credentials the provider uses (stack config, then environment, then the `clever 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 import pulumi
 
@@ -40,7 +39,7 @@ class GetTcpRedirectionsResult:
     """The application's redirections, one per namespace, sorted by namespace."""
 
 
-def get_namespaces(owner_id: Optional[str] = None, app_id: Optional[str] = None) -> GetNamespacesResult:
+def get_namespaces(owner_id: str | None = None, app_id: str | None = None) -> GetNamespacesResult:
     """The namespaces an owner can use.
 
     The owner is `owner_id`; else the owner of `app_id` (found as `TcpRedirection` finds it: give it for
@@ -51,7 +50,7 @@ def get_namespaces(owner_id: Optional[str] = None, app_id: Optional[str] = None)
     return GetNamespacesResult(owner_id=found["ownerId"], namespaces=found["namespaces"])
 
 
-def get_tcp_redirections(app_id: str, owner_id: Optional[str] = None) -> GetTcpRedirectionsResult:
+def get_tcp_redirections(app_id: str, owner_id: str | None = None) -> GetTcpRedirectionsResult:
     """An application's TCP redirections as the API holds them now, one per namespace, sorted by namespace."""
     found = invoke("getTcpRedirections", {"appId": app_id, "ownerId": owner_id})
     return GetTcpRedirectionsResult(
@@ -62,7 +61,7 @@ def get_tcp_redirections(app_id: str, owner_id: Optional[str] = None) -> GetTcpR
 
 
 def get_tcp_redirections_output(
-    app_id: pulumi.Input[str], owner_id: Optional[pulumi.Input[str]] = None
+    app_id: pulumi.Input[str], owner_id: pulumi.Input[str] | None = None
 ) -> pulumi.Output[GetTcpRedirectionsResult]:
     """`get_tcp_redirections` for an `app_id` known only once another resource exists."""
     return pulumi.Output.all(app_id, owner_id).apply(lambda v: get_tcp_redirections(v[0], v[1]))

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional, overload
+from typing import Any, overload
 
 import pulumi
 import pulumi.dynamic
+
 from clevercloud_tcp.core.inputs import CAMEL_NAMES, PYTHON_NAMES
 from clevercloud_tcp.faces.dynamic import TcpRedirectionProvider
 
@@ -17,10 +18,10 @@ class TcpRedirectionArgs:
         self,
         *,
         app_id: pulumi.Input[str],
-        namespace: Optional[pulumi.Input[str]] = None,
-        owner_id: Optional[pulumi.Input[str]] = None,
-        host: Optional[pulumi.Input[str]] = None,
-        adopt: Optional[pulumi.Input[bool]] = None,
+        namespace: pulumi.Input[str] | None = None,
+        owner_id: pulumi.Input[str] | None = None,
+        host: pulumi.Input[str] | None = None,
+        adopt: pulumi.Input[bool] | None = None,
     ) -> None:
         """
         :param app_id: The application (`app_<uuid>`) that receives the traffic on its port 4040.
@@ -53,33 +54,33 @@ class TcpRedirection(pulumi.dynamic.Resource, module="clevercloud-tcp", name="Tc
     """The namespace that serves the public port."""
     owner_id: pulumi.Output[str]
     """The owner of the application, as given or as found."""
-    host: pulumi.Output[Optional[str]]
+    host: pulumi.Output[str | None]
     """The domain clients dial: as given, else the application's domain for this namespace; absent if none."""
     adopt: pulumi.Output[bool]
     """Whether an existing redirection may be taken over on create."""
     port: pulumi.Output[int]
     """The public port the platform assigned."""
-    url: pulumi.Output[Optional[str]]
+    url: pulumi.Output[str | None]
     """`tcp://host:port`, when `host` is known."""
     adopted: pulumi.Output[bool]
     """Whether create took over a redirection that already existed (`adopt`)."""
 
     @overload
     def __init__(
-        self, resource_name: str, args: TcpRedirectionArgs, opts: Optional[pulumi.ResourceOptions] = None
+        self, resource_name: str, args: TcpRedirectionArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None: ...
 
     @overload
     def __init__(
         self,
         resource_name: str,
-        opts: Optional[pulumi.ResourceOptions] = None,
+        opts: pulumi.ResourceOptions | None = None,
         *,
         app_id: pulumi.Input[str],
-        namespace: Optional[pulumi.Input[str]] = None,
-        owner_id: Optional[pulumi.Input[str]] = None,
-        host: Optional[pulumi.Input[str]] = None,
-        adopt: Optional[pulumi.Input[bool]] = None,
+        namespace: pulumi.Input[str] | None = None,
+        owner_id: pulumi.Input[str] | None = None,
+        host: pulumi.Input[str] | None = None,
+        adopt: pulumi.Input[bool] | None = None,
     ) -> None: ...
 
     def __init__(self, resource_name: str, *args: Any, **kwargs: Any) -> None:
@@ -106,7 +107,7 @@ class TcpRedirection(pulumi.dynamic.Resource, module="clevercloud-tcp", name="Tc
         return PYTHON_NAMES.get(prop, prop)
 
 
-def _split_args(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[TcpRedirectionArgs, Optional[pulumi.ResourceOptions]]:
+def _split_args(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[TcpRedirectionArgs, pulumi.ResourceOptions | None]:
     """Both call forms: `(name, args, opts)` and `(name, opts, app_id=…, …)`."""
     positional = list(args)
     args_obj = kwargs.pop("args", None)

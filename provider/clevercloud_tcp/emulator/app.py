@@ -252,7 +252,7 @@ class Gate:
         route = scope.get("route") or next(
             (r for r in self.routes if r.matches(scope)[0] is not Match.NONE), None
         )
-        return getattr(route, "path", scope["path"])
+        return str(getattr(route, "path", scope["path"]))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith("/_emulator/"):

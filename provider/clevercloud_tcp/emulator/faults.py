@@ -63,7 +63,7 @@ class FaultBook:
 
     def pending(self) -> list[dict[str, object]]:
         with self._lock:
-            return [{**r.model_dump(), "left": left} for r, left in zip(self._rules, self._left) if left > 0]
+            return [{**r.model_dump(), "left": left} for r, left in zip(self._rules, self._left, strict=True) if left > 0]
 
     def clear(self) -> None:
         with self._lock:

@@ -115,20 +115,23 @@ class EmulatorProcess:
         return response.json()
 
     def log(self) -> list[dict[str, Any]]:
-        return self._call("GET", "log")
+        entries: list[dict[str, Any]] = self._call("GET", "log")
+        return entries
 
     def writes(self) -> list[dict[str, Any]]:
         """API requests that could have changed something (whatever their answer)."""
         return [e for e in self.log() if e["method"] in WRITES]
 
     def counts(self) -> dict[str, int]:
-        return self._call("GET", "counts")
+        counts: dict[str, int] = self._call("GET", "counts")
+        return counts
 
     def clear_log(self) -> None:
         self._call("DELETE", "log")
 
     def redirections(self) -> list[dict[str, Any]]:
-        return self._call("GET", "redirections")
+        rows: list[dict[str, Any]] = self._call("GET", "redirections")
+        return rows
 
     def inject(self, **rule: Any) -> None:
         """Arms a fault rule; see `FaultRule` for its fields."""

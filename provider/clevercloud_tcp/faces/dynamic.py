@@ -12,6 +12,7 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
+import pulumi.runtime
 from pulumi.dynamic import (
     CheckFailure,
     CheckResult,
@@ -24,8 +25,6 @@ from pulumi.dynamic import (
 )
 from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
-
-import pulumi.runtime
 
 from ..config import DYNAMIC_KEYS, OPTION_KEYS, check_keys
 from ..core import functions, resource

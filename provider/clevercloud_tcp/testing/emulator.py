@@ -11,11 +11,11 @@ from typing import Any, Literal
 
 from pydantic import SecretStr, ValidationError
 
-from ..api.client import CleverCloudClient
 from ..api.auth import OAuthCredentials
+from ..api.client import CleverCloudClient
 from ..emulator.faults import FaultRule
-from ..emulator.store import Redirection
 from ..emulator.process import EmulatorProcess
+from ..emulator.store import Redirection
 from .fixtures import FixtureBuilder, one_line
 
 Face = Literal["dynamic", "plugin"]

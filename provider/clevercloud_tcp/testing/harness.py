@@ -109,7 +109,7 @@ class ProviderHost:
     @functools.cached_property
     def provider(self) -> str:
         """The pickled provider the engine passes in `__provider`, as a program serializes it."""
-        return serialize_provider(TcpRedirectionProvider())
+        return str(serialize_provider(TcpRedirectionProvider()))
 
     def _command(self) -> list[str]:
         """The provider process, as the engine starts it; it prints its port first."""

@@ -15,8 +15,8 @@ from typing import Any, ClassVar
 
 from google.protobuf import struct_pb2
 
-from .harness import ProviderHost
 from ..faces.plugin import TYPE
+from .harness import ProviderHost
 
 PLUGIN = "pulumi-resource-clevercloud-tcp"
 # The plugin dials its engine only for Construct and Call, which a TcpRedirection never needs.

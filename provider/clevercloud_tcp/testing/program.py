@@ -13,8 +13,8 @@ from typing import Any
 from pulumi import automation as auto
 
 from ..emulator.store import Redirection
-from .emulator import Emulator, Face
 from ..runtime.local_stack import NO_PULUMI, find_pulumi, first_error, local_stack
+from .emulator import Emulator, Face
 
 
 def load_module(name: str, path: Path) -> ModuleType:

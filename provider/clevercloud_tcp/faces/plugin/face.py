@@ -14,10 +14,9 @@ from typing import Any, TypeVar
 from pulumi.provider.experimental import provider as p
 
 from ... import errors
+from ...config import PACKAGE, PLUGIN_KEYS, key_problems
 from ...core import functions, resource
-from ...config import PACKAGE, key_problems
 from ...core.inputs import CAMEL_NAMES, FIND_HOST
-from ...config import PLUGIN_KEYS
 from ...core.session import Deployment, Session
 from .values import plain, secret_names, wire
 

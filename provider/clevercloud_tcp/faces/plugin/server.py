@@ -30,6 +30,7 @@ CHANNEL_OPTIONS = [
     ("grpc.server_max_unrequested_time_in_server", 30 * 60),
 ]
 T = TypeVar("T")
+Context = grpc.aio.ServicerContext[Any, Any]
 
 
 def _message(exc: BaseException) -> str:
@@ -40,10 +41,10 @@ def _message(exc: BaseException) -> str:
     return f"internal error of the clevercloud-tcp provider: {exc.__context__ or exc}".splitlines()[0]
 
 
-async def _one_line(rpc: Callable[[Any, grpc.aio.ServicerContext], Awaitable[T]], request: Any, context: grpc.aio.ServicerContext) -> T:
+async def _one_line(rpc: Callable[[Any, Context], Awaitable[T]], request: Any, context: Context) -> T:
     try:
         return await rpc(request, context)
-    except Exception as exc:  # noqa: BLE001 - every failure becomes one RPC error the engine shows
+    except Exception as exc:
         await context.abort(grpc.StatusCode.UNKNOWN, _message(exc))
         raise  # abort raises; this line is for type checkers
 
@@ -51,34 +52,34 @@ async def _one_line(rpc: Callable[[Any, grpc.aio.ServicerContext], Awaitable[T]]
 class OneLineErrors(ProviderServicer):
     """The provider SDK's servicer, with errors reported as their message only."""
 
-    async def CheckConfig(self, request: Any, context: grpc.aio.ServicerContext) -> Any:  # noqa: N802
+    async def CheckConfig(self, request: Any, context: Context) -> Any:
         return await _one_line(super().CheckConfig, request, context)
 
-    async def Configure(self, request: Any, context: grpc.aio.ServicerContext) -> Any:  # noqa: N802
+    async def Configure(self, request: Any, context: Context) -> Any:
         return await _one_line(super().Configure, request, context)
 
-    async def Check(self, request: Any, context: grpc.aio.ServicerContext) -> Any:  # noqa: N802
+    async def Check(self, request: Any, context: Context) -> Any:
         return await _one_line(super().Check, request, context)
 
-    async def Diff(self, request: Any, context: grpc.aio.ServicerContext) -> Any:  # noqa: N802
+    async def Diff(self, request: Any, context: Context) -> Any:
         return await _one_line(super().Diff, request, context)
 
-    async def Create(self, request: Any, context: grpc.aio.ServicerContext) -> Any:  # noqa: N802
+    async def Create(self, request: Any, context: Context) -> Any:
         return await _one_line(super().Create, request, context)
 
-    async def Read(self, request: Any, context: grpc.aio.ServicerContext) -> Any:  # noqa: N802
+    async def Read(self, request: Any, context: Context) -> Any:
         return await _one_line(super().Read, request, context)
 
-    async def Update(self, request: Any, context: grpc.aio.ServicerContext) -> Any:  # noqa: N802
+    async def Update(self, request: Any, context: Context) -> Any:
         return await _one_line(super().Update, request, context)
 
-    async def Delete(self, request: Any, context: grpc.aio.ServicerContext) -> Any:  # noqa: N802
+    async def Delete(self, request: Any, context: Context) -> Any:
         return await _one_line(super().Delete, request, context)
 
-    async def Invoke(self, request: Any, context: grpc.aio.ServicerContext) -> Any:  # noqa: N802
+    async def Invoke(self, request: Any, context: Context) -> Any:
         return await _one_line(super().Invoke, request, context)
 
-    async def GetSchema(self, request: Any, context: grpc.aio.ServicerContext) -> Any:  # noqa: N802
+    async def GetSchema(self, request: Any, context: Context) -> Any:
         return await _one_line(super().GetSchema, request, context)
 
 
