@@ -11,10 +11,14 @@ from pydantic import SecretStr
 
 from clevercloud_tcp import OAuthCredentials, RetryPolicy
 from clevercloud_tcp.emulator.fixture import ORG_ID
+from clevercloud_tcp.emulator.process import EmulatorProcess
+from clevercloud_tcp.testing.harness import ProviderHost
+from clevercloud_tcp.testing.plugin_harness import PluginHost
 
 TOKEN, SECRET = "emulator-token", "emulator-secret"
 APP = "app_0d4f6a4e-3c2b-4e1f-9a8b-7c6d5e4f3a2b"  # redis-cache in the default fixture, owned by ORG_ID
 MQTT_APP = "app_1e5a7b5f-4d3c-4f2a-8b9c-8d7e6f5a4b3c"  # two custom domains, favourite broker.acme.example
+GAME_APP = "app_2f6b8c6a-5e4d-4a3b-9cad-9e8f7a6b5c4d"  # game-server of ORG_ID: no domain, so few look-ups
 OWNER = ORG_ID
 # make_stack(program, config=..., secrets=..., stack=...): see tests/e2e/conftest.py
 StackFactory = Callable[..., auto.Stack]
@@ -23,6 +27,30 @@ FAST_RETRIES = RetryPolicy(attempts=4, total_seconds=10, first_backoff=0.01, max
 
 def oauth(token: str = TOKEN, secret: str = SECRET) -> OAuthCredentials:
     return OAuthCredentials(token=SecretStr(token), secret=SecretStr(secret))
+
+
+# The two faces as the engine drives them, over gRPC: the dynamic provider host and the plugin.
+HOST_FACES = ("dynamic", "plugin")
+
+
+def provider_host(face: str, emulator: EmulatorProcess, **options: str) -> ProviderHost:
+    """A provider process of `face` pointed at `emulator` with the fixture's credentials, and `options`
+    (`requestTimeout`, `retryAttempts`, …) in the package's config namespace."""
+    if face == "plugin":
+        return PluginHost({"endpoint": emulator.url, "token": TOKEN, "secret": SECRET, **options})
+    return ProviderHost(
+        {
+            "clevercloud:endpoint": emulator.url,
+            "clevercloud:token": TOKEN,
+            "clevercloud:secret": SECRET,
+            **{f"clevercloud-tcp:{name}": value for name, value in options.items()},
+        }
+    )
+
+
+def held(emulator: EmulatorProcess) -> list[tuple[str, str, int]]:
+    """(app, namespace, port) of every redirection the emulator holds, as it lists them."""
+    return [(r["app_id"], r["namespace"], r["port"]) for r in emulator.redirections()]
 
 
 class RecordingMocks(pulumi.runtime.Mocks):

@@ -1,0 +1,108 @@
+"""The fault matrix over gRPC, through both faces: every operation under every kind of API failure.
+
+For each operation (create = check and create of a new redirection, read = read of a recorded one, as a
+refresh does, delete = delete of a recorded one) and each fault (500, 502, 503, 429, a connection
+dropped before or after the change is committed, an answer slower than the request timeout), the fault
+is armed once on the request that operation depends on, then the operation runs in a provider process
+driven as the engine drives it. With the default retry policy a one-shot fault must be retried: the
+operation succeeds, the emulator then holds exactly what the provider answered (no orphan, no duplicate,
+no ghost), and the same operation again converges. tests/e2e/test_faults.py runs one cell of each fault
+family through the real engine, per face.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from clevercloud_tcp.emulator.process import EmulatorProcess
+from support import GAME_APP, HOST_FACES, held, provider_host
+
+
+@dataclass(frozen=True)
+class Operation:
+    name: str
+    method: str
+    path: str  # glob on the URL path, as the emulator's fault rules take it
+
+
+@dataclass(frozen=True)
+class Fault:
+    name: str
+    rule: dict[str, Any]
+    options: dict[str, str] = field(default_factory=dict)
+
+
+OPERATIONS = [
+    Operation("create", "POST", "*/tcpRedirs"),
+    Operation("read", "GET", "*/tcpRedirs"),
+    Operation("delete", "DELETE", "*/tcpRedirs/*"),
+]
+FAULTS = [
+    Fault("500", {"status": 500}),
+    Fault("502", {"status": 502}),
+    Fault("503", {"status": 503}),
+    Fault("429", {"status": 429, "retry_after": 0.2}),
+    Fault("drop before commit", {"drop": "before"}),
+    Fault("drop after commit", {"drop": "after"}),
+    Fault("slow (3s > timeout 1s)", {"delay": 3}, {"requestTimeout": "1"}),
+]
+INPUTS = {"appId": GAME_APP, "namespace": "default"}
+
+
+def played_out(emulator: EmulatorProcess, fault: Fault) -> list[dict[str, Any]]:
+    """The request log once the armed fault has played out.
+
+    A delayed request is logged only when it ends, which may be after the client gave up on it; it may
+    still change something then, so it must be over before the API is compared with the answers.
+    """
+    deadline = time.monotonic() + float(fault.rule.get("delay", 0)) + 10
+    while "delay" in fault.rule and not any(e["outcome"] == "delayed" for e in emulator.log()):
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    return emulator.log()
+
+
+@pytest.mark.parametrize("fault", FAULTS, ids=[f.name for f in FAULTS])
+@pytest.mark.parametrize("operation", OPERATIONS, ids=[o.name for o in OPERATIONS])
+@pytest.mark.parametrize("face", HOST_FACES)
+def test_a_one_shot_fault_is_retried_and_the_api_holds_what_the_provider_answered(
+    face: str, operation: Operation, fault: Fault, emulator: EmulatorProcess
+) -> None:
+    recorded = None
+    if operation.name != "create":  # made by an earlier command: its own provider process, as the engine runs it
+        with provider_host(face, emulator) as host:
+            recorded = host.apply(INPUTS)
+    with provider_host(face, emulator, **fault.options) as host:
+        emulator.clear_log()
+        emulator.inject(method=operation.method, path=operation.path, count=1, **fault.rule)
+
+        if recorded is None:
+            id_, outputs = host.apply(INPUTS)
+        elif operation.name == "read":
+            id_, outputs, _ = host.read(*recorded)
+            assert (id_, outputs["port"]) == (recorded[0], recorded[1]["port"]), "a refresh lost or changed the port"
+        else:
+            host.delete(*recorded)
+        hits = [e for e in played_out(emulator, fault) if e["outcome"] != "ok"]
+        assert hits, f"the fault never met its request, so this cell tested nothing: {emulator.log()}"
+        assert {e["method"] for e in hits} == {operation.method}, hits
+        expected = [] if operation.name == "delete" else [(GAME_APP, "default", int(outputs["port"]))]
+        assert held(emulator) == expected, "the API does not hold what the provider answered"
+
+        # The same command again, with no fault, converges: nothing made, nothing lost.
+        emulator.clear_log()
+        if operation.name == "delete":
+            host.delete(*recorded)  # already gone: done, by one DELETE that finds nothing
+            assert [w["method"] for w in emulator.writes()] == ["DELETE"]
+        elif operation.name == "read":
+            assert host.read(id_, outputs)[1]["port"] == outputs["port"]
+            assert emulator.writes() == []
+        else:
+            assert not host.diff(id_, outputs, host.check(INPUTS, olds=outputs).inputs).changes
+            assert emulator.writes() == []
+        assert held(emulator) == expected
