@@ -18,7 +18,7 @@ from support import APP, OWNER, oauth
 
 PROG = "python -m clevercloud_tcp.emulator: error: "
 REDIRS = f"/v2/organisations/{OWNER}/applications/{APP}/tcpRedirs"
-EXTRA = "pip install 'pulumi-clevercloud-tcp[emulator]'"
+EXTRA = "pip install 'clevercloud-tcp[emulator]'"
 
 
 def run(*args: str, code: str | None = None) -> subprocess.CompletedProcess[str]:

@@ -18,11 +18,11 @@ export function getNamespaces(args?: GetNamespacesArgs, opts?: pulumi.InvokeOpti
 
 export interface GetNamespacesArgs {
     /**
-     * An application (`app_<uuid>`) whose owner's namespaces to list, for when the owner is not known: it is found as `TcpRedirection` finds it. Not used when `ownerId` or the provider's `organization` is set.
+     * An application (`app_<uuid>`) whose owner's namespaces to list, for when the owner is not known: it is found as `TcpRedirection` finds it. Not used when `ownerId` or the provider's `organization` setting (`clevercloud-tcp:organization`) is set.
      */
     appId?: string;
     /**
-     * The owner (`orga_<uuid>` or `user_<uuid>`) whose namespaces to list. When absent: the provider's `organization` config, else the owner of `appId` when given, else the user of the credentials.
+     * The owner (`orga_<uuid>` or `user_<uuid>`) whose namespaces to list. When absent: the provider's `organization` setting, else the owner of `appId` when given, else the user of the credentials.
      */
     ownerId?: string;
 }
@@ -51,11 +51,11 @@ export function getNamespacesOutput(args?: GetNamespacesOutputArgs, opts?: pulum
 
 export interface GetNamespacesOutputArgs {
     /**
-     * An application (`app_<uuid>`) whose owner's namespaces to list, for when the owner is not known: it is found as `TcpRedirection` finds it. Not used when `ownerId` or the provider's `organization` is set.
+     * An application (`app_<uuid>`) whose owner's namespaces to list, for when the owner is not known: it is found as `TcpRedirection` finds it. Not used when `ownerId` or the provider's `organization` setting (`clevercloud-tcp:organization`) is set.
      */
     appId?: pulumi.Input<string | undefined>;
     /**
-     * The owner (`orga_<uuid>` or `user_<uuid>`) whose namespaces to list. When absent: the provider's `organization` config, else the owner of `appId` when given, else the user of the credentials.
+     * The owner (`orga_<uuid>` or `user_<uuid>`) whose namespaces to list. When absent: the provider's `organization` setting, else the owner of `appId` when given, else the user of the credentials.
      */
     ownerId?: pulumi.Input<string | undefined>;
 }

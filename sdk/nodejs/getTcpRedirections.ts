@@ -23,7 +23,7 @@ export interface GetTcpRedirectionsArgs {
      */
     appId: string;
     /**
-     * Its owner (`orga_<uuid>` or `user_<uuid>`). When absent: the provider's `organization` config, else the owner found in the credentials' summary.
+     * Its owner (`orga_<uuid>` or `user_<uuid>`). When absent: the provider's `organization` setting, else the owner found in the summary of what the credentials can see.
      */
     ownerId?: string;
 }
@@ -59,7 +59,7 @@ export interface GetTcpRedirectionsOutputArgs {
      */
     appId: pulumi.Input<string>;
     /**
-     * Its owner (`orga_<uuid>` or `user_<uuid>`). When absent: the provider's `organization` config, else the owner found in the credentials' summary.
+     * Its owner (`orga_<uuid>` or `user_<uuid>`). When absent: the provider's `organization` setting, else the owner found in the summary of what the credentials can see.
      */
     ownerId?: pulumi.Input<string | undefined>;
 }

@@ -7,7 +7,13 @@ import * as utilities from "./utilities";
 /**
  * A TCP redirection of a Clever Cloud application: the platform picks a public port (above 5000) on a namespace of reverse proxies and forwards it to the application's port 4040. Use it for raw TCP (a database protocol, MQTT, a game server) and feed `port` or `url` into connection strings.
  *
- * One per application and namespace; the id is `<appId>/<namespace>`, which is also what `pulumi import clevercloud-tcp:index:TcpRedirection NAME <appId>/<namespace>` takes. Changing `appId`, `namespace` or `ownerId` replaces it (a new port; the new one is made before the old one is freed when the key changes); changing `host` only changes `url`. A redirection that already exists is refused, naming its port, unless `adopt` is `true`.
+ * One per application and namespace; the id is `<appId>/<namespace>`. An existing redirection is imported with `pulumi import clevercloud-tcp:index:TcpRedirection NAME <appId>/<namespace>` (or the `import` resource option): everything is derived from the id, and a missing redirection is an error naming the application and namespace.
+ *
+ * What a change does: changing `appId` or `namespace` replaces the redirection (a new port), making the new one before deleting the old one so that clients never lack a port; changing only `ownerId` replaces it the other way round, since the API allows one per application and namespace, after a read that checks the new owner. Changing `host` updates `url` only, with no API write. Inputs are checked before anything is sent; each refusal names the property and says what is expected.
+ *
+ * `pulumi refresh` drops from the state a redirection deleted outside Pulumi, and reads the new `port` of one re-created outside; stack outputs built from `port` follow at the next `pulumi up` (or `pulumi up --refresh`). `pulumi destroy` deletes the port the state records and only that one: a redirection already gone counts as deleted, and a port made since by someone else stays.
+ *
+ * A redirection that already exists for the application and namespace, and that the stack does not record, is refused on create, naming its port. To rename a resource, give it the old name in `aliases` so that Pulumi moves it; to take over a redirection made by hand or by another stack, set `adopt` to `true` (`adopted` then says so). With `adopt` and no alias, a renamed resource takes its own port over and the old name's delete leaves it in place.
  *
  * ## Example Usage
  * ### A port on the cleverapps.io domain, fed into outputs
@@ -57,7 +63,7 @@ export class TcpRedirection extends pulumi.CustomResource {
      */
     declare public readonly adopt: pulumi.Output<boolean>;
     /**
-     * Whether create took over a redirection that already existed instead of making a new one.
+     * Whether create took over a redirection that already existed (with `adopt`) instead of making a new one.
      */
     declare public /*out*/ readonly adopted: pulumi.Output<boolean>;
     /**
@@ -77,7 +83,7 @@ export class TcpRedirection extends pulumi.CustomResource {
      */
     declare public readonly ownerId: pulumi.Output<string>;
     /**
-     * The public port the platform assigned on the namespace, above 5000 (for example `5123`). It stays the same until the redirection is replaced.
+     * The public port the platform assigned on the namespace, above 5000 (for example `5123`). It stays the same until the redirection is replaced; `pulumi refresh` reads the new one of a redirection re-created outside Pulumi.
      */
     declare public /*out*/ readonly port: pulumi.Output<number>;
     /**
@@ -127,23 +133,23 @@ export class TcpRedirection extends pulumi.CustomResource {
  */
 export interface TcpRedirectionArgs {
     /**
-     * Take over a redirection that already exists for this application and namespace (made by hand or by another stack) instead of failing with its port. `adopted` then says whether it happened.
+     * Take over a redirection that already exists for this application and namespace (made by hand, by another stack, or under a resource's old name) instead of failing with its port. `adopted` then says whether it happened. Changing it later touches nothing at the API.
      */
     adopt?: pulumi.Input<boolean | undefined>;
     /**
-     * The application that receives the traffic on its port 4040, as `app_<uuid>` (for example `app_1e5a7b5f-4d3c-4f2a-8b9c-8d7e6f5a4b3c`). Changing it replaces the redirection.
+     * The application that receives the traffic on its port 4040, as `app_<uuid>` (for example `app_1e5a7b5f-4d3c-4f2a-8b9c-8d7e6f5a4b3c`). Changing it replaces the redirection, the new one made before the old one is deleted.
      */
     appId: pulumi.Input<string>;
     /**
-     * The domain clients dial, used only to build `url` (for example `redis.example.com`); the redirection itself does not change with it. When absent: the application's `*.cleverapps.io` domain in the `cleverapps` namespace, else its favourite custom domain (or its only or first one).
+     * The domain clients dial, used only to build `url` (for example `redis.example.com`: no scheme, port or path; lower-cased). When absent: the application's `*.cleverapps.io` domain in the `cleverapps` namespace, else its favourite custom domain (or its only or first one), found with one look-up per application. Changing it updates `url` only and leaves the redirection alone; leaving it out after giving it makes `url` go back to the application's own domain.
      */
     host?: pulumi.Input<string | undefined>;
     /**
-     * The group of reverse proxies serving the public port: `default` (the application's custom domains), `cleverapps` (its `*.cleverapps.io` domain) or a dedicated namespace of the owner (`getNamespaces` lists them). Lower-case. Changing it replaces the redirection.
+     * The group of reverse proxies serving the public port: `default` (the application's custom domains; the default), `cleverapps` (its `*.cleverapps.io` domain) or a dedicated namespace of the owner (`getNamespaces` lists them). Lower-case letters, digits and dashes. Changing it replaces the redirection, the new one made before the old one is deleted.
      */
     namespace?: pulumi.Input<string | undefined>;
     /**
-     * The organisation (`orga_<uuid>`) or user (`user_<uuid>`) owning the application. When absent: the provider's `organization` config (`clevercloud:organization`), else the owner of `appId` found in the credentials' summary. Changing it replaces the redirection.
+     * The organisation (`orga_<uuid>`) or user (`user_<uuid>`) owning the application. When absent: the provider's `organization` setting (`clevercloud-tcp:organization` or CLEVER_ORGANIZATION), else the owner of `appId` found in the summary of what the credentials can see. Changing it replaces the redirection: for the same application and namespace the old one is deleted first (one per application and namespace), after a read that checks the new owner, so that a wrong owner changes nothing. Leaving it out after giving it keeps the recorded owner.
      */
     ownerId?: pulumi.Input<string | undefined>;
 }

@@ -1,29 +1,10 @@
 """The Clever Cloud API calls that TCP redirections need, over a `Transport`.
 
-What this client assumes of the API's answers
----------------------------------------------
-No public document gives the error answers of these routes, so each row below is an assumption.
-Answers are read by route and status, never by the words of a message (those may change), and each
-row says what a wrong guess costs: at most one more read, never an orphan, a duplicate or a false
-"deleted".
-
-- Any route: 401 is bad credentials (not retried); 403 is an owner or app these credentials have no
-  right on; 429, 500, 502, 503, 504 and lost connections are transient (retried; POST only where a
-  repeat is safe, see `add_tcp_redirection`). An owner the API hides behind 404 instead of 403 is
-  reported as not found (next rows).
-- `GET .../tcpRedirs`, `GET .../namespaces`, `GET .../vhosts`: 200 with a list. A 404 is an empty
-  list when `GET /v2/summary` shows the owner (and the app among the owner's applications) to these
-  credentials, as the official JS client reads it; otherwise "owner not found" or "app not found".
-  Cost: one summary read per client, only after a 404.
-- `GET .../vhosts/favourite`: a 404 is "no favourite domain" when the owner and app exist (same check).
-- `POST .../tcpRedirs`: 200 or 201 with `{"namespace", "port"}`. 409 is "this app already has one in
-  that namespace"; 400 is "no port left in the namespace"; 404 is the owner or app (summary check) or
-  else the namespace. After an attempt whose answer was lost, any refusal is checked against the list
-  first: a redirection found there is that attempt's own. If a second add were refused otherwise than
-  409, create fails with the API's message; nothing is left behind or made twice.
-- `DELETE .../tcpRedirs/{port}?namespace=NS`: any 2xx, with any body or none (200 with a message or
-  `{}`, 204), is done; 404 is "already gone" (done too), whatever the message says.
-- `GET /v2/summary`: 200 listing every owner and application the credentials can see.
+What this client assumes of the API's answers (no public document gives the error answers of these
+routes) is listed once, route by route, in docs/failure-handling.md ("What is assumed of the API").
+Answers are read by route and status, never by the words of a message, and a wrong guess costs at
+most one more read, never an orphan, a duplicate or a false "deleted". Keep that list in step with
+`_get_list`, `add_tcp_redirection`, `_add_refused` and `remove_tcp_redirection`.
 """
 
 from __future__ import annotations
@@ -216,7 +197,7 @@ class CleverCloudClient:
             return existing
 
     def _add_refused(self, exc: errors.ApiError, owner_id: str, app_id: str) -> errors.ApiError:
-        """What a refused POST of a redirection means (see the module's list of assumptions)."""
+        """What a refused POST of a redirection means (see the assumptions in docs/failure-handling.md)."""
         if isinstance(exc, errors.NotFound):
             self._require_exists(exc, owner_id, app_id)
             return _as(errors.NamespaceNotFound, exc)

@@ -71,7 +71,7 @@ def _retry_after(value: str | None) -> float | None:
 def error_for(response: httpx.Response, operation: str, origin: Origin = UNSAID) -> errors.CleverCloudError:
     """The error that an error answer means, from its status alone; the API's id and message are kept.
 
-    What a 400 or a 404 means depends on the route: `client.py` decides (and lists what it assumes).
+    What a 400 or a 404 means depends on the route: `client.py` decides (its assumptions: docs/failure-handling.md).
     """
     status = response.status_code
     try:

@@ -18,7 +18,7 @@ from typing import NoReturn
 from .fixture import DEFAULT_FIXTURE, Fixture, FixtureError
 
 PROG = "python -m clevercloud_tcp.emulator"
-EXTRA = "pip install 'pulumi-clevercloud-tcp[emulator]'"
+EXTRA = "pip install 'clevercloud-tcp[emulator]'"
 
 
 class _QuietDrops(logging.Filter):

@@ -23,9 +23,9 @@ func GetNamespaces(ctx *pulumi.Context, args *GetNamespacesArgs, opts ...pulumi.
 }
 
 type GetNamespacesArgs struct {
-	// An application (`app_<uuid>`) whose owner's namespaces to list, for when the owner is not known: it is found as `TcpRedirection` finds it. Not used when `ownerId` or the provider's `organization` is set.
+	// An application (`app_<uuid>`) whose owner's namespaces to list, for when the owner is not known: it is found as `TcpRedirection` finds it. Not used when `ownerId` or the provider's `organization` setting (`clevercloud-tcp:organization`) is set.
 	AppId *string `pulumi:"appId"`
-	// The owner (`orga_<uuid>` or `user_<uuid>`) whose namespaces to list. When absent: the provider's `organization` config, else the owner of `appId` when given, else the user of the credentials.
+	// The owner (`orga_<uuid>` or `user_<uuid>`) whose namespaces to list. When absent: the provider's `organization` setting, else the owner of `appId` when given, else the user of the credentials.
 	OwnerId *string `pulumi:"ownerId"`
 }
 
@@ -42,9 +42,9 @@ func GetNamespacesOutput(ctx *pulumi.Context, args GetNamespacesOutputArgs, opts
 }
 
 type GetNamespacesOutputArgs struct {
-	// An application (`app_<uuid>`) whose owner's namespaces to list, for when the owner is not known: it is found as `TcpRedirection` finds it. Not used when `ownerId` or the provider's `organization` is set.
+	// An application (`app_<uuid>`) whose owner's namespaces to list, for when the owner is not known: it is found as `TcpRedirection` finds it. Not used when `ownerId` or the provider's `organization` setting (`clevercloud-tcp:organization`) is set.
 	AppId pulumi.StringPtrInput `pulumi:"appId"`
-	// The owner (`orga_<uuid>` or `user_<uuid>`) whose namespaces to list. When absent: the provider's `organization` config, else the owner of `appId` when given, else the user of the credentials.
+	// The owner (`orga_<uuid>` or `user_<uuid>`) whose namespaces to list. When absent: the provider's `organization` setting, else the owner of `appId` when given, else the user of the credentials.
 	OwnerId pulumi.StringPtrInput `pulumi:"ownerId"`
 }
 

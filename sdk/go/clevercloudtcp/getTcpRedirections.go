@@ -25,7 +25,7 @@ func GetTcpRedirections(ctx *pulumi.Context, args *GetTcpRedirectionsArgs, opts 
 type GetTcpRedirectionsArgs struct {
 	// The application (`app_<uuid>`) whose redirections to list.
 	AppId string `pulumi:"appId"`
-	// Its owner (`orga_<uuid>` or `user_<uuid>`). When absent: the provider's `organization` config, else the owner found in the credentials' summary.
+	// Its owner (`orga_<uuid>` or `user_<uuid>`). When absent: the provider's `organization` setting, else the owner found in the summary of what the credentials can see.
 	OwnerId *string `pulumi:"ownerId"`
 }
 
@@ -46,7 +46,7 @@ func GetTcpRedirectionsOutput(ctx *pulumi.Context, args GetTcpRedirectionsOutput
 type GetTcpRedirectionsOutputArgs struct {
 	// The application (`app_<uuid>`) whose redirections to list.
 	AppId pulumi.StringInput `pulumi:"appId"`
-	// Its owner (`orga_<uuid>` or `user_<uuid>`). When absent: the provider's `organization` config, else the owner found in the credentials' summary.
+	// Its owner (`orga_<uuid>` or `user_<uuid>`). When absent: the provider's `organization` setting, else the owner found in the summary of what the credentials can see.
 	OwnerId pulumi.StringPtrInput `pulumi:"ownerId"`
 }
 

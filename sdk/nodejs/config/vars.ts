@@ -63,7 +63,7 @@ Object.defineProperty(exports, "organization", {
 });
 
 /**
- * Seconds one API request may take before it counts as a transient failure. Default 15.
+ * Seconds one API request may take before it counts as a transient failure (connecting may take at most 5 of them). Default 15.
  */
 export declare const requestTimeout: number | undefined;
 Object.defineProperty(exports, "requestTimeout", {
@@ -74,7 +74,7 @@ Object.defineProperty(exports, "requestTimeout", {
 });
 
 /**
- * Attempts of a call that fails transiently (429, 5xx, refused or dropped connection, timeout), first one included. Default 5.
+ * Attempts of a call that fails transiently (429, 5xx, refused or dropped connection, timeout), first one included, from 1 to 20. Reads and deletes are retried on every transient failure, a create only where a repeat is safe. Default 5.
  */
 export declare const retryAttempts: number | undefined;
 Object.defineProperty(exports, "retryAttempts", {
@@ -85,7 +85,7 @@ Object.defineProperty(exports, "retryAttempts", {
 });
 
 /**
- * Seconds all attempts of one call may take together. Default 60.
+ * Seconds all attempts of one call may take together, waits included. Default 60.
  */
 export declare const retryTimeout: number | undefined;
 Object.defineProperty(exports, "retryTimeout", {

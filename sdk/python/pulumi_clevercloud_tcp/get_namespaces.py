@@ -64,8 +64,8 @@ def get_namespaces(app_id: Optional[_builtins.str] = None,
     """
     The TCP-redirection namespaces an owner can use (`default`, `cleverapps` and any dedicated one), for choosing the `namespace` of a `TcpRedirection`. It calls the API while the program runs, with the provider's credentials.
 
-    :param _builtins.str app_id: An application (`app_<uuid>`) whose owner's namespaces to list, for when the owner is not known: it is found as `TcpRedirection` finds it. Not used when `ownerId` or the provider's `organization` is set.
-    :param _builtins.str owner_id: The owner (`orga_<uuid>` or `user_<uuid>`) whose namespaces to list. When absent: the provider's `organization` config, else the owner of `appId` when given, else the user of the credentials.
+    :param _builtins.str app_id: An application (`app_<uuid>`) whose owner's namespaces to list, for when the owner is not known: it is found as `TcpRedirection` finds it. Not used when `ownerId` or the provider's `organization` setting (`clevercloud-tcp:organization`) is set.
+    :param _builtins.str owner_id: The owner (`orga_<uuid>` or `user_<uuid>`) whose namespaces to list. When absent: the provider's `organization` setting, else the owner of `appId` when given, else the user of the credentials.
     """
     __args__ = dict()
     __args__['appId'] = app_id
@@ -82,8 +82,8 @@ def get_namespaces_output(app_id: pulumi.Input[Optional[Optional[_builtins.str]]
     """
     The TCP-redirection namespaces an owner can use (`default`, `cleverapps` and any dedicated one), for choosing the `namespace` of a `TcpRedirection`. It calls the API while the program runs, with the provider's credentials.
 
-    :param _builtins.str app_id: An application (`app_<uuid>`) whose owner's namespaces to list, for when the owner is not known: it is found as `TcpRedirection` finds it. Not used when `ownerId` or the provider's `organization` is set.
-    :param _builtins.str owner_id: The owner (`orga_<uuid>` or `user_<uuid>`) whose namespaces to list. When absent: the provider's `organization` config, else the owner of `appId` when given, else the user of the credentials.
+    :param _builtins.str app_id: An application (`app_<uuid>`) whose owner's namespaces to list, for when the owner is not known: it is found as `TcpRedirection` finds it. Not used when `ownerId` or the provider's `organization` setting (`clevercloud-tcp:organization`) is set.
+    :param _builtins.str owner_id: The owner (`orga_<uuid>` or `user_<uuid>`) whose namespaces to list. When absent: the provider's `organization` setting, else the owner of `appId` when given, else the user of the credentials.
     """
     __args__ = dict()
     __args__['appId'] = app_id

@@ -78,7 +78,7 @@ def get_tcp_redirections(app_id: Optional[_builtins.str] = None,
     An application's TCP redirections as the API holds them now, made by this stack or not: for finding a port made elsewhere, or checking what exists before adopting it. It calls the API while the program runs.
 
     :param _builtins.str app_id: The application (`app_<uuid>`) whose redirections to list.
-    :param _builtins.str owner_id: Its owner (`orga_<uuid>` or `user_<uuid>`). When absent: the provider's `organization` config, else the owner found in the credentials' summary.
+    :param _builtins.str owner_id: Its owner (`orga_<uuid>` or `user_<uuid>`). When absent: the provider's `organization` setting, else the owner found in the summary of what the credentials can see.
     """
     __args__ = dict()
     __args__['appId'] = app_id
@@ -97,7 +97,7 @@ def get_tcp_redirections_output(app_id: pulumi.Input[Optional[_builtins.str]] = 
     An application's TCP redirections as the API holds them now, made by this stack or not: for finding a port made elsewhere, or checking what exists before adopting it. It calls the API while the program runs.
 
     :param _builtins.str app_id: The application (`app_<uuid>`) whose redirections to list.
-    :param _builtins.str owner_id: Its owner (`orga_<uuid>` or `user_<uuid>`). When absent: the provider's `organization` config, else the owner found in the credentials' summary.
+    :param _builtins.str owner_id: Its owner (`orga_<uuid>` or `user_<uuid>`). When absent: the provider's `organization` setting, else the owner found in the summary of what the credentials can see.
     """
     __args__ = dict()
     __args__['appId'] = app_id

@@ -27,11 +27,11 @@ class TcpRedirectionArgs:
         """
         The set of arguments for constructing a TcpRedirection resource.
 
-        :param pulumi.Input[_builtins.str] app_id: The application that receives the traffic on its port 4040, as `app_<uuid>` (for example `app_1e5a7b5f-4d3c-4f2a-8b9c-8d7e6f5a4b3c`). Changing it replaces the redirection.
-        :param pulumi.Input[_builtins.bool] adopt: Take over a redirection that already exists for this application and namespace (made by hand or by another stack) instead of failing with its port. `adopted` then says whether it happened.
-        :param pulumi.Input[_builtins.str] host: The domain clients dial, used only to build `url` (for example `redis.example.com`); the redirection itself does not change with it. When absent: the application's `*.cleverapps.io` domain in the `cleverapps` namespace, else its favourite custom domain (or its only or first one).
-        :param pulumi.Input[_builtins.str] namespace: The group of reverse proxies serving the public port: `default` (the application's custom domains), `cleverapps` (its `*.cleverapps.io` domain) or a dedicated namespace of the owner (`getNamespaces` lists them). Lower-case. Changing it replaces the redirection.
-        :param pulumi.Input[_builtins.str] owner_id: The organisation (`orga_<uuid>`) or user (`user_<uuid>`) owning the application. When absent: the provider's `organization` config (`clevercloud:organization`), else the owner of `appId` found in the credentials' summary. Changing it replaces the redirection.
+        :param pulumi.Input[_builtins.str] app_id: The application that receives the traffic on its port 4040, as `app_<uuid>` (for example `app_1e5a7b5f-4d3c-4f2a-8b9c-8d7e6f5a4b3c`). Changing it replaces the redirection, the new one made before the old one is deleted.
+        :param pulumi.Input[_builtins.bool] adopt: Take over a redirection that already exists for this application and namespace (made by hand, by another stack, or under a resource's old name) instead of failing with its port. `adopted` then says whether it happened. Changing it later touches nothing at the API.
+        :param pulumi.Input[_builtins.str] host: The domain clients dial, used only to build `url` (for example `redis.example.com`: no scheme, port or path; lower-cased). When absent: the application's `*.cleverapps.io` domain in the `cleverapps` namespace, else its favourite custom domain (or its only or first one), found with one look-up per application. Changing it updates `url` only and leaves the redirection alone; leaving it out after giving it makes `url` go back to the application's own domain.
+        :param pulumi.Input[_builtins.str] namespace: The group of reverse proxies serving the public port: `default` (the application's custom domains; the default), `cleverapps` (its `*.cleverapps.io` domain) or a dedicated namespace of the owner (`getNamespaces` lists them). Lower-case letters, digits and dashes. Changing it replaces the redirection, the new one made before the old one is deleted.
+        :param pulumi.Input[_builtins.str] owner_id: The organisation (`orga_<uuid>`) or user (`user_<uuid>`) owning the application. When absent: the provider's `organization` setting (`clevercloud-tcp:organization` or CLEVER_ORGANIZATION), else the owner of `appId` found in the summary of what the credentials can see. Changing it replaces the redirection: for the same application and namespace the old one is deleted first (one per application and namespace), after a read that checks the new owner, so that a wrong owner changes nothing. Leaving it out after giving it keeps the recorded owner.
         """
         pulumi.set(__self__, "app_id", app_id)
         if adopt is None:
@@ -51,7 +51,7 @@ class TcpRedirectionArgs:
     @pulumi.getter(name="appId")
     def app_id(self) -> pulumi.Input[_builtins.str]:
         """
-        The application that receives the traffic on its port 4040, as `app_<uuid>` (for example `app_1e5a7b5f-4d3c-4f2a-8b9c-8d7e6f5a4b3c`). Changing it replaces the redirection.
+        The application that receives the traffic on its port 4040, as `app_<uuid>` (for example `app_1e5a7b5f-4d3c-4f2a-8b9c-8d7e6f5a4b3c`). Changing it replaces the redirection, the new one made before the old one is deleted.
         """
         return pulumi.get(self, "app_id")
 
@@ -63,7 +63,7 @@ class TcpRedirectionArgs:
     @pulumi.getter
     def adopt(self) -> pulumi.Input[Optional[_builtins.bool]]:
         """
-        Take over a redirection that already exists for this application and namespace (made by hand or by another stack) instead of failing with its port. `adopted` then says whether it happened.
+        Take over a redirection that already exists for this application and namespace (made by hand, by another stack, or under a resource's old name) instead of failing with its port. `adopted` then says whether it happened. Changing it later touches nothing at the API.
         """
         return pulumi.get(self, "adopt")
 
@@ -75,7 +75,7 @@ class TcpRedirectionArgs:
     @pulumi.getter
     def host(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        The domain clients dial, used only to build `url` (for example `redis.example.com`); the redirection itself does not change with it. When absent: the application's `*.cleverapps.io` domain in the `cleverapps` namespace, else its favourite custom domain (or its only or first one).
+        The domain clients dial, used only to build `url` (for example `redis.example.com`: no scheme, port or path; lower-cased). When absent: the application's `*.cleverapps.io` domain in the `cleverapps` namespace, else its favourite custom domain (or its only or first one), found with one look-up per application. Changing it updates `url` only and leaves the redirection alone; leaving it out after giving it makes `url` go back to the application's own domain.
         """
         return pulumi.get(self, "host")
 
@@ -87,7 +87,7 @@ class TcpRedirectionArgs:
     @pulumi.getter
     def namespace(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        The group of reverse proxies serving the public port: `default` (the application's custom domains), `cleverapps` (its `*.cleverapps.io` domain) or a dedicated namespace of the owner (`getNamespaces` lists them). Lower-case. Changing it replaces the redirection.
+        The group of reverse proxies serving the public port: `default` (the application's custom domains; the default), `cleverapps` (its `*.cleverapps.io` domain) or a dedicated namespace of the owner (`getNamespaces` lists them). Lower-case letters, digits and dashes. Changing it replaces the redirection, the new one made before the old one is deleted.
         """
         return pulumi.get(self, "namespace")
 
@@ -99,7 +99,7 @@ class TcpRedirectionArgs:
     @pulumi.getter(name="ownerId")
     def owner_id(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        The organisation (`orga_<uuid>`) or user (`user_<uuid>`) owning the application. When absent: the provider's `organization` config (`clevercloud:organization`), else the owner of `appId` found in the credentials' summary. Changing it replaces the redirection.
+        The organisation (`orga_<uuid>`) or user (`user_<uuid>`) owning the application. When absent: the provider's `organization` setting (`clevercloud-tcp:organization` or CLEVER_ORGANIZATION), else the owner of `appId` found in the summary of what the credentials can see. Changing it replaces the redirection: for the same application and namespace the old one is deleted first (one per application and namespace), after a read that checks the new owner, so that a wrong owner changes nothing. Leaving it out after giving it keeps the recorded owner.
         """
         return pulumi.get(self, "owner_id")
 
@@ -123,7 +123,13 @@ class TcpRedirection(pulumi.CustomResource):
         """
         A TCP redirection of a Clever Cloud application: the platform picks a public port (above 5000) on a namespace of reverse proxies and forwards it to the application's port 4040. Use it for raw TCP (a database protocol, MQTT, a game server) and feed `port` or `url` into connection strings.
 
-        One per application and namespace; the id is `<appId>/<namespace>`, which is also what `pulumi import clevercloud-tcp:index:TcpRedirection NAME <appId>/<namespace>` takes. Changing `appId`, `namespace` or `ownerId` replaces it (a new port; the new one is made before the old one is freed when the key changes); changing `host` only changes `url`. A redirection that already exists is refused, naming its port, unless `adopt` is `true`.
+        One per application and namespace; the id is `<appId>/<namespace>`. An existing redirection is imported with `pulumi import clevercloud-tcp:index:TcpRedirection NAME <appId>/<namespace>` (or the `import` resource option): everything is derived from the id, and a missing redirection is an error naming the application and namespace.
+
+        What a change does: changing `appId` or `namespace` replaces the redirection (a new port), making the new one before deleting the old one so that clients never lack a port; changing only `ownerId` replaces it the other way round, since the API allows one per application and namespace, after a read that checks the new owner. Changing `host` updates `url` only, with no API write. Inputs are checked before anything is sent; each refusal names the property and says what is expected.
+
+        `pulumi refresh` drops from the state a redirection deleted outside Pulumi, and reads the new `port` of one re-created outside; stack outputs built from `port` follow at the next `pulumi up` (or `pulumi up --refresh`). `pulumi destroy` deletes the port the state records and only that one: a redirection already gone counts as deleted, and a port made since by someone else stays.
+
+        A redirection that already exists for the application and namespace, and that the stack does not record, is refused on create, naming its port. To rename a resource, give it the old name in `aliases` so that Pulumi moves it; to take over a redirection made by hand or by another stack, set `adopt` to `true` (`adopted` then says so). With `adopt` and no alias, a renamed resource takes its own port over and the old name's delete leaves it in place.
 
         ## Example Usage
         ### A port on the cleverapps.io domain, fed into outputs
@@ -140,11 +146,11 @@ class TcpRedirection(pulumi.CustomResource):
 
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
-        :param pulumi.Input[_builtins.bool] adopt: Take over a redirection that already exists for this application and namespace (made by hand or by another stack) instead of failing with its port. `adopted` then says whether it happened.
-        :param pulumi.Input[_builtins.str] app_id: The application that receives the traffic on its port 4040, as `app_<uuid>` (for example `app_1e5a7b5f-4d3c-4f2a-8b9c-8d7e6f5a4b3c`). Changing it replaces the redirection.
-        :param pulumi.Input[_builtins.str] host: The domain clients dial, used only to build `url` (for example `redis.example.com`); the redirection itself does not change with it. When absent: the application's `*.cleverapps.io` domain in the `cleverapps` namespace, else its favourite custom domain (or its only or first one).
-        :param pulumi.Input[_builtins.str] namespace: The group of reverse proxies serving the public port: `default` (the application's custom domains), `cleverapps` (its `*.cleverapps.io` domain) or a dedicated namespace of the owner (`getNamespaces` lists them). Lower-case. Changing it replaces the redirection.
-        :param pulumi.Input[_builtins.str] owner_id: The organisation (`orga_<uuid>`) or user (`user_<uuid>`) owning the application. When absent: the provider's `organization` config (`clevercloud:organization`), else the owner of `appId` found in the credentials' summary. Changing it replaces the redirection.
+        :param pulumi.Input[_builtins.bool] adopt: Take over a redirection that already exists for this application and namespace (made by hand, by another stack, or under a resource's old name) instead of failing with its port. `adopted` then says whether it happened. Changing it later touches nothing at the API.
+        :param pulumi.Input[_builtins.str] app_id: The application that receives the traffic on its port 4040, as `app_<uuid>` (for example `app_1e5a7b5f-4d3c-4f2a-8b9c-8d7e6f5a4b3c`). Changing it replaces the redirection, the new one made before the old one is deleted.
+        :param pulumi.Input[_builtins.str] host: The domain clients dial, used only to build `url` (for example `redis.example.com`: no scheme, port or path; lower-cased). When absent: the application's `*.cleverapps.io` domain in the `cleverapps` namespace, else its favourite custom domain (or its only or first one), found with one look-up per application. Changing it updates `url` only and leaves the redirection alone; leaving it out after giving it makes `url` go back to the application's own domain.
+        :param pulumi.Input[_builtins.str] namespace: The group of reverse proxies serving the public port: `default` (the application's custom domains; the default), `cleverapps` (its `*.cleverapps.io` domain) or a dedicated namespace of the owner (`getNamespaces` lists them). Lower-case letters, digits and dashes. Changing it replaces the redirection, the new one made before the old one is deleted.
+        :param pulumi.Input[_builtins.str] owner_id: The organisation (`orga_<uuid>`) or user (`user_<uuid>`) owning the application. When absent: the provider's `organization` setting (`clevercloud-tcp:organization` or CLEVER_ORGANIZATION), else the owner of `appId` found in the summary of what the credentials can see. Changing it replaces the redirection: for the same application and namespace the old one is deleted first (one per application and namespace), after a read that checks the new owner, so that a wrong owner changes nothing. Leaving it out after giving it keeps the recorded owner.
         """
         ...
     @overload
@@ -155,7 +161,13 @@ class TcpRedirection(pulumi.CustomResource):
         """
         A TCP redirection of a Clever Cloud application: the platform picks a public port (above 5000) on a namespace of reverse proxies and forwards it to the application's port 4040. Use it for raw TCP (a database protocol, MQTT, a game server) and feed `port` or `url` into connection strings.
 
-        One per application and namespace; the id is `<appId>/<namespace>`, which is also what `pulumi import clevercloud-tcp:index:TcpRedirection NAME <appId>/<namespace>` takes. Changing `appId`, `namespace` or `ownerId` replaces it (a new port; the new one is made before the old one is freed when the key changes); changing `host` only changes `url`. A redirection that already exists is refused, naming its port, unless `adopt` is `true`.
+        One per application and namespace; the id is `<appId>/<namespace>`. An existing redirection is imported with `pulumi import clevercloud-tcp:index:TcpRedirection NAME <appId>/<namespace>` (or the `import` resource option): everything is derived from the id, and a missing redirection is an error naming the application and namespace.
+
+        What a change does: changing `appId` or `namespace` replaces the redirection (a new port), making the new one before deleting the old one so that clients never lack a port; changing only `ownerId` replaces it the other way round, since the API allows one per application and namespace, after a read that checks the new owner. Changing `host` updates `url` only, with no API write. Inputs are checked before anything is sent; each refusal names the property and says what is expected.
+
+        `pulumi refresh` drops from the state a redirection deleted outside Pulumi, and reads the new `port` of one re-created outside; stack outputs built from `port` follow at the next `pulumi up` (or `pulumi up --refresh`). `pulumi destroy` deletes the port the state records and only that one: a redirection already gone counts as deleted, and a port made since by someone else stays.
+
+        A redirection that already exists for the application and namespace, and that the stack does not record, is refused on create, naming its port. To rename a resource, give it the old name in `aliases` so that Pulumi moves it; to take over a redirection made by hand or by another stack, set `adopt` to `true` (`adopted` then says so). With `adopt` and no alias, a renamed resource takes its own port over and the old name's delete leaves it in place.
 
         ## Example Usage
         ### A port on the cleverapps.io domain, fed into outputs
@@ -257,7 +269,7 @@ class TcpRedirection(pulumi.CustomResource):
     @pulumi.getter
     def adopted(self) -> pulumi.Output[_builtins.bool]:
         """
-        Whether create took over a redirection that already existed instead of making a new one.
+        Whether create took over a redirection that already existed (with `adopt`) instead of making a new one.
         """
         return pulumi.get(self, "adopted")
 
@@ -297,7 +309,7 @@ class TcpRedirection(pulumi.CustomResource):
     @pulumi.getter
     def port(self) -> pulumi.Output[_builtins.int]:
         """
-        The public port the platform assigned on the namespace, above 5000 (for example `5123`). It stays the same until the redirection is replaced.
+        The public port the platform assigned on the namespace, above 5000 (for example `5123`). It stays the same until the redirection is replaced; `pulumi refresh` reads the new one of a redirection re-created outside Pulumi.
         """
         return pulumi.get(self, "port")
 

@@ -36,17 +36,17 @@ func GetOrganization(ctx *pulumi.Context) string {
 	return config.Get(ctx, "clevercloud-tcp:organization")
 }
 
-// Seconds one API request may take before it counts as a transient failure. Default 15.
+// Seconds one API request may take before it counts as a transient failure (connecting may take at most 5 of them). Default 15.
 func GetRequestTimeout(ctx *pulumi.Context) float64 {
 	return config.GetFloat64(ctx, "clevercloud-tcp:requestTimeout")
 }
 
-// Attempts of a call that fails transiently (429, 5xx, refused or dropped connection, timeout), first one included. Default 5.
+// Attempts of a call that fails transiently (429, 5xx, refused or dropped connection, timeout), first one included, from 1 to 20. Reads and deletes are retried on every transient failure, a create only where a repeat is safe. Default 5.
 func GetRetryAttempts(ctx *pulumi.Context) int {
 	return config.GetInt(ctx, "clevercloud-tcp:retryAttempts")
 }
 
-// Seconds all attempts of one call may take together. Default 60.
+// Seconds all attempts of one call may take together, waits included. Default 60.
 func GetRetryTimeout(ctx *pulumi.Context) float64 {
 	return config.GetFloat64(ctx, "clevercloud-tcp:retryTimeout")
 }

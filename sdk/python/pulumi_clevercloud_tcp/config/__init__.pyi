@@ -41,17 +41,17 @@ Default owner (orga_<uuid> or user_<uuid>) of the applications when a resource g
 
 requestTimeout: Optional[float]
 """
-Seconds one API request may take before it counts as a transient failure. Default 15.
+Seconds one API request may take before it counts as a transient failure (connecting may take at most 5 of them). Default 15.
 """
 
 retryAttempts: Optional[int]
 """
-Attempts of a call that fails transiently (429, 5xx, refused or dropped connection, timeout), first one included. Default 5.
+Attempts of a call that fails transiently (429, 5xx, refused or dropped connection, timeout), first one included, from 1 to 20. Reads and deletes are retried on every transient failure, a create only where a repeat is safe. Default 5.
 """
 
 retryTimeout: Optional[float]
 """
-Seconds all attempts of one call may take together. Default 60.
+Seconds all attempts of one call may take together, waits included. Default 60.
 """
 
 secret: Optional[str]

@@ -58,21 +58,21 @@ class _ExportableConfig(types.ModuleType):
     @_builtins.property
     def request_timeout(self) -> Optional[float]:
         """
-        Seconds one API request may take before it counts as a transient failure. Default 15.
+        Seconds one API request may take before it counts as a transient failure (connecting may take at most 5 of them). Default 15.
         """
         return __config__.get_float('requestTimeout')
 
     @_builtins.property
     def retry_attempts(self) -> Optional[int]:
         """
-        Attempts of a call that fails transiently (429, 5xx, refused or dropped connection, timeout), first one included. Default 5.
+        Attempts of a call that fails transiently (429, 5xx, refused or dropped connection, timeout), first one included, from 1 to 20. Reads and deletes are retried on every transient failure, a create only where a repeat is safe. Default 5.
         """
         return __config__.get_int('retryAttempts')
 
     @_builtins.property
     def retry_timeout(self) -> Optional[float]:
         """
-        Seconds all attempts of one call may take together. Default 60.
+        Seconds all attempts of one call may take together, waits included. Default 60.
         """
         return __config__.get_float('retryTimeout')
 

@@ -1,0 +1,216 @@
+"""The README, CONTRIBUTING.md and docs/: links that lead somewhere, and facts that match the code.
+
+The README is the first page a newcomer reads, so it must stay short and name the published packages
+and the two commands of a clone; docs/configuration.md must list every config key of schema.json and
+every environment variable config.py reads; every `python -m clevercloud_tcp.X` the docs tell users to
+run must exist. Each check is also run against a broken sample, so that it is known to be able to fail.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from clevercloud_tcp.config import ENV_VARS, SETTING_NAMES
+
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
+CONFIGURATION = ROOT / "docs" / "configuration.md"
+DOC_FILES = [README, ROOT / "CONTRIBUTING.md", *sorted((ROOT / "docs").glob("*.md"))]
+SCHEMA = json.loads((ROOT / "schema.json").read_text())
+PACKAGE = SCHEMA["name"]
+GO_MODULE = SCHEMA["language"]["go"]["importBasePath"].rsplit("/", 1)[0]
+NPM_PACKAGE = SCHEMA["language"]["nodejs"]["packageName"]
+PYPI_SDK = SCHEMA["language"]["python"]["packageName"].replace("_", "-")
+README_MAX_LINES = 200
+
+FENCE = re.compile(r"^\s*(```|~~~)")
+# [text](target) and ![alt](target); the target ends at whitespace or the closing parenthesis.
+LINK = re.compile(r"!?\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
+MODULE = re.compile(r"python3? -m (clevercloud_tcp(?:\.[A-Za-z_]\w*)*)")
+
+
+def prose(text: str) -> str:
+    """`text` without its fenced code blocks (a link inside code is an example, not a link)."""
+    kept, in_fence = [], False
+    for line in text.splitlines():
+        if FENCE.match(line):
+            in_fence = not in_fence
+            continue
+        if not in_fence:
+            kept.append(line)
+    return "\n".join(kept)
+
+
+def links(text: str) -> list[str]:
+    return LINK.findall(prose(text))
+
+
+def is_relative(target: str) -> bool:
+    return not re.match(r"^[a-z][a-z0-9+.-]*:", target, re.I) and not target.startswith(("#", "//"))
+
+
+def resolves(doc: Path, target: str) -> bool:
+    """Whether a relative link of `doc` leads to an existing file or folder (its #anchor aside).
+
+    `name/` that is no folder is also taken as `name.md`: the Pulumi Registry's pages link each other
+    that way (docs/_index.md to `./installation-configuration/`).
+    """
+    path = target.split("#", 1)[0].split("?", 1)[0]
+    if not path:
+        return True
+    found = (doc.parent / path).resolve()
+    if found.exists():
+        return True
+    return path.endswith("/") and found.with_suffix(".md").is_file()
+
+
+def broken_links(doc: Path) -> list[str]:
+    return [t for t in links(doc.read_text()) if is_relative(t) and not resolves(doc, t)]
+
+
+def table_rows(text: str) -> list[list[str]]:
+    """The body rows of the pipe tables in `text` (outside code fences), as lists of cells."""
+    rows = []
+    for line in prose(text).splitlines():
+        line = line.strip()
+        if not line.startswith("|") or re.fullmatch(r"\|(\s*:?-+:?\s*\|)+", line):
+            continue
+        rows.append([cell.strip() for cell in re.split(r"(?<!\\)\|", line.strip("|"))])
+    return rows
+
+
+def config_rows(text: str) -> dict[str, list[str]]:
+    """Rows whose first cell is one code span `clevercloud-tcp:<key>`, by key."""
+    found = {}
+    for cells in table_rows(text):
+        match = re.fullmatch(rf"`{re.escape(PACKAGE)}:(\w+)`", cells[0])
+        if match:
+            found[match.group(1)] = cells
+    return found
+
+
+def modules(text: str) -> set[str]:
+    return set(MODULE.findall(text))
+
+
+def exists(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:  # a parent package that does not exist
+        return False
+
+
+# --- (a) links -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("doc", DOC_FILES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_relative_links_lead_to_files(doc: Path) -> None:
+    assert not broken_links(doc), f"{doc.relative_to(ROOT)}: links to nothing: {broken_links(doc)}"
+
+
+def test_the_docs_link_to_each_other() -> None:
+    # The README is the way in: every page of docs/ (but the Registry's own) is reachable from it.
+    targets = {t.split("#", 1)[0] for t in links(README.read_text())}
+    for page in sorted((ROOT / "docs").glob("*.md")):
+        assert f"docs/{page.name}" in targets, f"README.md does not link docs/{page.name}"
+    assert "CONTRIBUTING.md" in targets
+
+
+def test_the_link_check_catches_a_broken_link(tmp_path: Path) -> None:
+    (tmp_path / "there.md").write_text("x")
+    (tmp_path / "registry-page.md").write_text("x")
+    doc = tmp_path / "doc.md"
+    doc.write_text(
+        "[ok](there.md) [ok](there.md#a-heading) [ok](./registry-page/) [web](https://example.com) [anchor](#top)\n"
+        "[gone](missing.md) [gone too](sub/there.md#x)\n"
+        "```md\n[in code](not-a-link.md)\n```\n"
+    )
+    assert broken_links(doc) == ["missing.md", "sub/there.md#x"]
+
+
+# --- (b) the README --------------------------------------------------------------------------------------
+
+
+def readme_commands() -> dict[str, str]:
+    return {
+        "demo": "scripts/demo",
+        "test": "scripts/test",
+        "npm": f"npm install {NPM_PACKAGE}",
+        "pip": f"pip install {PYPI_SDK}",
+        "go": f"go get {GO_MODULE}",
+        "yaml": f"pulumi plugin install resource {PACKAGE}",
+    }
+
+
+def missing_from_readme(text: str) -> list[str]:
+    return [command for command in readme_commands().values() if command not in text]
+
+
+def test_readme_names_the_two_commands_and_each_install() -> None:
+    text = README.read_text()
+    assert not missing_from_readme(text), f"README.md does not say: {missing_from_readme(text)}"
+    # Working from a clone has its own heading, under which both commands are given.
+    section = re.search(r"^## Working on this project\n(.*?)(?=^## |\Z)", text, re.S | re.M)
+    assert section, "README.md has no `## Working on this project` heading"
+    assert "scripts/demo" in section.group(1) and "scripts/test" in section.group(1)
+
+
+def test_readme_stays_short() -> None:
+    lines = len(README.read_text().splitlines())
+    assert lines < README_MAX_LINES, f"README.md has {lines} lines; move detail to docs/ (limit {README_MAX_LINES})"
+
+
+def test_the_readme_check_catches_a_missing_command() -> None:
+    text = README.read_text()
+    for name, command in readme_commands().items():
+        assert missing_from_readme(text.replace(command, "")) == [command], name
+
+
+# --- (c) configuration -----------------------------------------------------------------------------------
+
+
+def configuration_problems(text: str) -> list[str]:
+    rows = config_rows(text)
+    problems = [f"no row for {PACKAGE}:{key}" for key in SCHEMA["config"]["variables"] if key not in rows]
+    problems += [f"row for {PACKAGE}:{key}, which schema.json does not have" for key in rows if key not in SCHEMA["config"]["variables"]]
+    for setting, variables in ENV_VARS.items():
+        row = " | ".join(rows.get(SETTING_NAMES[setting], []))
+        for variable in variables:
+            if f"`{variable}`" not in row:
+                problems.append(f"{variable} not named in the row of {PACKAGE}:{SETTING_NAMES[setting]}")
+    return problems
+
+
+def test_configuration_lists_every_key_and_environment_variable() -> None:
+    assert not configuration_problems(CONFIGURATION.read_text())
+
+
+def test_the_configuration_check_catches_a_missing_row_or_variable() -> None:
+    text = CONFIGURATION.read_text()
+    assert configuration_problems(text.replace(f"| `{PACKAGE}:retryTimeout` |", "| retryTimeout |")) == [
+        f"no row for {PACKAGE}:retryTimeout"
+    ]
+    assert configuration_problems(text.replace("`API_HOST`", "API_HOST")) == [f"API_HOST not named in the row of {PACKAGE}:endpoint"]
+    assert configuration_problems(text + f"\n| `{PACKAGE}:nope` | | | |\n") == [f"row for {PACKAGE}:nope, which schema.json does not have"]
+
+
+# --- (d) modules to run ----------------------------------------------------------------------------------
+
+
+def test_every_module_the_docs_run_exists() -> None:
+    named = {name: doc for doc in DOC_FILES for name in modules(doc.read_text())}
+    assert "clevercloud_tcp.recover" in named and "clevercloud_tcp.emulator" in named, sorted(named)
+    missing = {name: str(doc.relative_to(ROOT)) for name, doc in named.items() if not exists(name)}
+    assert not missing, f"the docs run modules that do not exist: {missing}"
+
+
+def test_the_module_check_sees_a_module_that_does_not_exist() -> None:
+    found = modules("`python -m clevercloud_tcp.no_such_module --help`, `python -m clevercloud_tcp.nope.deeper`")
+    assert found == {"clevercloud_tcp.no_such_module", "clevercloud_tcp.nope.deeper"}
+    assert not any(exists(name) for name in found)
+    assert exists("clevercloud_tcp.run")
