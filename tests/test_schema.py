@@ -1,4 +1,4 @@
-"""schema.json is the one description: the SDK, the provider and the README must agree with it."""
+"""schema.json is the one description: the dynamic SDK and the provider must agree with it (the docs: test_docs.py)."""
 
 from __future__ import annotations
 
@@ -124,11 +124,3 @@ def test_config_variables_are_the_ones_the_provider_reads() -> None:
     assert variables == read
     for name in ("token", "secret", "apiToken", "consumerSecret"):
         assert SCHEMA["config"]["variables"][name]["secret"] is True
-
-
-def test_readme_documents_every_config_variable_and_property() -> None:
-    readme = (ROOT / "README.md").read_text()
-    for name in SCHEMA["config"]["variables"]:
-        assert f"clevercloud-tcp:{name}" in readme or f"clevercloud:{name}" in readme, name
-    for python_name in PYTHON_NAMES.values():
-        assert f"`{python_name}`" in readme, python_name

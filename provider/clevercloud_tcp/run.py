@@ -155,7 +155,13 @@ def _emulator(state_dir: Path, wanted: bool) -> Iterator[tuple[dict[str, str], d
             for app in owner.applications:
                 print(f"  app {app.id}  {app.name}  (owner {owner.id})")
         pair = DEFAULT_FIXTURE.users[0].oauth[0]
-        yield {"clevercloud:endpoint": emulator.url}, {"clevercloud:token": pair.token, "clevercloud:secret": pair.secret}
+        # In both namespaces: the plugin reads its own only, the dynamic provider either.
+        point = {"endpoint": emulator.url}
+        credentials = {"token": pair.token, "secret": pair.secret}
+        yield (
+            {f"{ns}:{k}": v for ns in ("clevercloud-tcp", "clevercloud") for k, v in point.items()},
+            {f"{ns}:{k}": v for ns in ("clevercloud-tcp", "clevercloud") for k, v in credentials.items()},
+        )
 
 
 def run(args: argparse.Namespace) -> None:

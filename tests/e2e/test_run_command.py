@@ -101,3 +101,14 @@ def test_plugin_script_names_PULUMI_PYTHON_CMD_for_a_python_without_pulumi(pulum
     assert plugin.returncode != 0
     lines = plugin.stderr.strip().splitlines()
     assert len(lines) == 1 and "has no pulumi package" in lines[0] and "set PULUMI_PYTHON_CMD" in lines[0], lines
+
+
+def test_a_program_of_the_plugins_sdk_reaches_the_emulator_too(clean_env: dict[str, str], tmp_path: Path) -> None:
+    # examples/python declares through the generated SDK: the plugin reads clevercloud-tcp:* keys only.
+    program = ROOT / "examples" / "python"
+    up = run(clean_env, tmp_path, str(program), "up", "--emulator", "--config", f"clevercloud-tcp-python:appId={APP_ID}")
+    assert up.returncode == 0, up.stdout + up.stderr
+    assert sorted(r["namespace"] for r in held(tmp_path / ".pulumi-local" / "emulator.sqlite")) == ["cleverapps", "default"]
+    destroy = run(clean_env, tmp_path, str(program), "destroy", "--emulator")
+    assert destroy.returncode == 0, destroy.stdout + destroy.stderr
+    assert held(tmp_path / ".pulumi-local" / "emulator.sqlite") == []

@@ -1,4 +1,4 @@
-"""Pytest fixtures of the testing kit, registered by entry point: `pip install 'pulumi-clevercloud-tcp[testing]'`.
+"""Pytest fixtures of the testing kit, registered by entry point: `pip install 'clevercloud-tcp[testing]'`.
 
 - `clevercloud_emulator`: an `Emulator` for one test (add apps to it, point stacks at it);
 - `clevercloud_stack`: `clevercloud_stack(program, face="plugin", config={...})` makes a
