@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import pulumi
@@ -48,9 +48,29 @@ def provider_host(face: str, emulator: EmulatorProcess, **options: str) -> Provi
     )
 
 
+def quiet(_: str) -> None:
+    """Swallows the engine's output (`on_output=quiet`)."""
+
+
 def held(emulator: EmulatorProcess) -> list[tuple[str, str, int]]:
     """(app, namespace, port) of every redirection the emulator holds, as it lists them."""
     return [(r["app_id"], r["namespace"], r["port"]) for r in emulator.redirections()]
+
+
+def held_ports(emulator: EmulatorProcess, app: str | None = None) -> dict[str, int]:
+    """namespace -> port of what the emulator holds (for `app` only, when given)."""
+    return {namespace: port for app_id, namespace, port in held(emulator) if app in (None, app_id)}
+
+
+def recorded(deployment: Mapping[str, Any]) -> list[tuple[str, str, int]]:
+    """(app, namespace, port) of every TcpRedirection an exported deployment records, duplicates kept."""
+    resources = [r for r in deployment.get("resources", []) if r["type"].endswith(":TcpRedirection")]
+    return [(r["outputs"]["appId"], r["outputs"]["namespace"], int(r["outputs"]["port"])) for r in resources]
+
+
+def recorded_ports(deployment: Mapping[str, Any]) -> dict[str, int]:
+    """namespace -> port of what an exported deployment records."""
+    return {namespace: port for _, namespace, port in recorded(deployment)}
 
 
 class RecordingMocks(pulumi.runtime.Mocks):

@@ -19,7 +19,7 @@ import pytest
 
 from clevercloud_tcp import CleverCloudClient
 from clevercloud_tcp.emulator.process import EmulatorProcess
-from support import APP, OWNER, SECRET, TOKEN
+from support import APP, OWNER, SECRET, TOKEN, held
 
 pytestmark = pytest.mark.clever_cli
 
@@ -66,10 +66,6 @@ def run_clever(clever: Path, emulator: EmulatorProcess, tmp_path: Path) -> RunCl
         )
 
     return run
-
-
-def held(emulator: EmulatorProcess) -> list[tuple[str, str, int]]:
-    return [(row["app_id"], row["namespace"], row["port"]) for row in emulator.redirections()]
 
 
 def test_list_in_json_shows_what_the_client_added(run_clever: RunClever, client: CleverCloudClient) -> None:

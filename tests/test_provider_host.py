@@ -18,7 +18,7 @@ from clevercloud_tcp import CleverCloudClient
 from clevercloud_tcp.emulator.process import EmulatorProcess
 from clevercloud_tcp.faces.dynamic import TcpRedirectionProvider
 from clevercloud_tcp.testing.harness import ProviderHost, StartupError
-from support import APP, MQTT_APP, OWNER, SECRET, TOKEN
+from support import APP, MQTT_APP, OWNER, SECRET, TOKEN, held
 
 
 @pytest.fixture
@@ -28,15 +28,11 @@ def host(emulator: EmulatorProcess) -> Iterator[ProviderHost]:
         yield running
 
 
-def held(emulator: EmulatorProcess) -> dict[tuple[str, str], int]:
-    return {(r["app_id"], r["namespace"]): r["port"] for r in emulator.redirections()}
-
-
 def test_create_read_then_out_of_band_delete_reads_as_gone(host: ProviderHost, emulator: EmulatorProcess, client: CleverCloudClient) -> None:
     id_, outs = host.apply({"appId": APP, "namespace": "cleverapps"})
 
     assert id_ == f"{APP}/cleverapps"
-    assert held(emulator) == {(APP, "cleverapps"): outs["port"]}
+    assert held(emulator) == [(APP, "cleverapps", outs["port"])]
     assert 5001 <= outs["port"] <= 5999
     assert outs["ownerId"] == OWNER
     assert outs["host"] == "app-0d4f6a4e-3c2b-4e1f-9a8b-7c6d5e4f3a2b.cleverapps.io"
@@ -121,7 +117,7 @@ def test_an_owner_change_to_a_wrong_owner_is_refused_before_anything_goes(host: 
 
     assert "owner_id: user_7c9e6679-7425-40de-944b-e07fc1f90ae7 is not an owner of application" in refused.value.details()
     assert "nothing was changed" in refused.value.details()
-    assert emulator.writes() == [] and held(emulator) == {(APP, "default"): outs["port"]}
+    assert emulator.writes() == [] and held(emulator) == [(APP, "default", outs["port"])]
 
 
 def test_unchanged_inputs_diff_to_no_change(host: ProviderHost, emulator: EmulatorProcess) -> None:
@@ -161,10 +157,10 @@ def test_delete_removes_it_and_an_already_gone_one_counts_as_deleted(host: Provi
     # The process that made a redirection never removes it (the old resource of a rename would take
     # the new one's port); `pulumi destroy` is a command of its own, so a provider process of its own.
     host.delete(id_, outs)
-    assert held(emulator) == {(APP, "default"): outs["port"]}
+    assert held(emulator) == [(APP, "default", outs["port"])]
     with ProviderHost(host.config) as destroying:
         destroying.delete(id_, outs)
-        assert held(emulator) == {}
+        assert held(emulator) == []
         destroying.delete(id_, outs)  # no error: already gone
 
 
@@ -179,7 +175,7 @@ def test_existing_redirection_is_an_error_naming_its_port_unless_adopted(host: P
 
     _, outs = host.apply({"appId": APP, "adopt": True})
     assert (outs["port"], outs["adopted"]) == (existing.port, True)
-    assert held(emulator) == {(APP, "default"): existing.port}
+    assert held(emulator) == [(APP, "default", existing.port)]
 
 
 def test_the_serialized_provider_holds_no_credential() -> None:

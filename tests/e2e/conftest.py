@@ -23,9 +23,7 @@ from clevercloud_tcp.emulator import Fixture
 from clevercloud_tcp.emulator.fixture import DEFAULT_FIXTURE
 from clevercloud_tcp.emulator.process import EmulatorProcess
 from clevercloud_tcp.runtime.local_stack import find_pulumi, local_stack
-from support import StackFactory
-
-TOKEN, SECRET = "emulator-token", "emulator-secret"
+from support import SECRET, TOKEN, StackFactory
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

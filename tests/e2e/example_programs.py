@@ -23,12 +23,10 @@ from pydantic import SecretStr
 from clevercloud_tcp import CleverCloudClient, OAuthCredentials
 from clevercloud_tcp.emulator.process import EmulatorProcess
 from clevercloud_tcp.runtime.local_stack import engine_env
+from support import MQTT_APP, SECRET, TOKEN, held_ports, recorded_ports
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "pulumi-clevercloud-tcp"
-PLUGIN_TYPE = "clevercloud-tcp:index:TcpRedirection"
-TOKEN, SECRET = "emulator-token", "emulator-secret"
-MQTT_APP = "app_1e5a7b5f-4d3c-4f2a-8b9c-8d7e6f5a4b3c"  # mqtt-broker of the default fixture's organisation
 OWNER = "orga_3b5a6c1e-6f0a-4c3e-9d7e-1f2a3b4c5d6e"
 MQTT_CLEVERAPPS = "app-1e5a7b5f-4d3c-4f2a-8b9c-8d7e6f5a4b3c.cleverapps.io"
 MQTT_FAVOURITE = "broker.acme.example"
@@ -109,12 +107,12 @@ class ExampleStack:
     def recorded(self) -> dict[str, int]:
         """The redirections the state records: port by namespace."""
         exported = succeed(["pulumi", "stack", "export", "--stack", f"organization/{self.project}/dev"], self.work, self.env)
-        resources = json.loads(exported)["deployment"].get("resources", [])
-        return {r["outputs"]["namespace"]: int(r["outputs"]["port"]) for r in resources if r["type"] == PLUGIN_TYPE}
+        return recorded_ports(json.loads(exported)["deployment"])
 
 
 def held(emulator: EmulatorProcess) -> dict[str, int]:
-    return {r["namespace"]: r["port"] for r in emulator.redirections() if r["app_id"] == MQTT_APP}
+    """The example's redirections the emulator holds: namespace -> port."""
+    return held_ports(emulator, MQTT_APP)
 
 
 def check_life_cycle(stack: ExampleStack, emulator: EmulatorProcess) -> None:

@@ -1,7 +1,7 @@
 """The life cycle through the real `pulumi` engine against the API's oddest way of answering, both faces.
 
 Every variant (an empty list as `200 []` or `404`, a DELETE answered with a message, `{}` or `204`, a
-POST with 200 or 201) runs over gRPC in tests/test_api_variants.py; here the one furthest from the
+POST with 200 or 201) runs over gRPC in tests/test_api_answer_variants.py; here the one furthest from the
 documentation (404 for empty, DELETE 204, POST 201) goes through the engine: create, refresh after a
 removal and after a re-creation outside Pulumi, destroy of a redirection already gone, adoption, and a
 create whose answer was lost.
@@ -22,7 +22,7 @@ from clevercloud_tcp.emulator import Answers, Fixture
 from clevercloud_tcp.emulator.fixture import DEFAULT_FIXTURE, ORG_ID
 from clevercloud_tcp.emulator.process import EmulatorProcess
 from faces import FACES, Face
-from support import GAME_APP, SECRET, TOKEN, StackFactory
+from support import GAME_APP, SECRET, TOKEN, StackFactory, held_ports, quiet, recorded_ports
 
 ODDEST = Answers(empty_list=404, delete_answer="204", post_status=201)
 
@@ -57,22 +57,6 @@ def program_of(settings: dict[str, Any], face: Face) -> Callable[[], None]:
     return program
 
 
-def quiet(_: str) -> None:
-    pass
-
-
-def held(emu: EmulatorProcess) -> list[tuple[str, int]]:
-    return [(r["namespace"], r["port"]) for r in emu.redirections()]
-
-
-def recorded(stack: auto.Stack) -> list[tuple[str, int]]:
-    """(namespace, port) of every TcpRedirection in the state."""
-    resources = stack.export_stack().deployment.get("resources", [])
-    return [
-        (r["outputs"]["namespace"], int(r["outputs"]["port"])) for r in resources if "TcpRedirection" in r["type"]
-    ]
-
-
 def api(emu: EmulatorProcess) -> CleverCloudClient:
     return CleverCloudClient(emu.url, OAuthCredentials(token=SecretStr(TOKEN), secret=SecretStr(SECRET)))
 
@@ -80,12 +64,12 @@ def api(emu: EmulatorProcess) -> CleverCloudClient:
 def test_create_refresh_and_destroy_of_one_already_gone(face_stack: Callable[..., auto.Stack], e2e_emulator: EmulatorProcess) -> None:
     stack = face_stack({})
     port = int(stack.up(color="never", on_output=quiet).outputs["port"].value)
-    assert held(e2e_emulator) == recorded(stack) == [("default", port)]
+    assert held_ports(e2e_emulator) == recorded_ports(stack.export_stack().deployment) == {"default": port}
 
     with api(e2e_emulator) as client:  # removed outside Pulumi: refresh drops it from the state
         assert client.remove_tcp_redirection(ORG_ID, GAME_APP, "default", port)
     assert stack.refresh(color="never", on_output=quiet).summary.result == "succeeded"
-    assert recorded(stack) == []
+    assert recorded_ports(stack.export_stack().deployment) == {}
 
     port = int(stack.up(color="never", on_output=quiet).outputs["port"].value)
     with api(e2e_emulator) as client:  # re-made outside on another port: refresh reads the new one
@@ -94,13 +78,13 @@ def test_create_refresh_and_destroy_of_one_already_gone(face_stack: Callable[...
             client.remove_tcp_redirection(ORG_ID, GAME_APP, "default", new_port)
             new_port = client.add_tcp_redirection(ORG_ID, GAME_APP, "default").port
     stack.refresh(color="never", on_output=quiet)
-    assert recorded(stack) == held(e2e_emulator) == [("default", new_port)]
+    assert recorded_ports(stack.export_stack().deployment) == held_ports(e2e_emulator) == {"default": new_port}
 
     with api(e2e_emulator) as client:  # gone before destroy: destroy still succeeds
         assert client.remove_tcp_redirection(ORG_ID, GAME_APP, "default", new_port)
     e2e_emulator.clear_log()
     assert stack.destroy(color="never", on_output=quiet).summary.result == "succeeded"
-    assert recorded(stack) == [] and held(e2e_emulator) == []
+    assert recorded_ports(stack.export_stack().deployment) == {} and held_ports(e2e_emulator) == {}
     assert [w["method"] for w in e2e_emulator.writes()] == ["DELETE"]
 
 
@@ -111,9 +95,9 @@ def test_adoption_and_a_create_whose_answer_was_lost(face_stack: Callable[..., a
     stack = face_stack(settings)
     result = stack.up(color="never", on_output=quiet)
     assert (result.outputs["port"].value, result.outputs["adopted"].value) == (existing, True)
-    assert held(e2e_emulator) == recorded(stack) == [("default", existing)]
+    assert held_ports(e2e_emulator) == recorded_ports(stack.export_stack().deployment) == {"default": existing}
     stack.destroy(color="never", on_output=quiet)
-    assert held(e2e_emulator) == []
+    assert held_ports(e2e_emulator) == {}
 
     # The POST lands but its answer is lost: the retry meets "already exists", which is its own.
     settings["adopt"] = False
@@ -122,5 +106,5 @@ def test_adoption_and_a_create_whose_answer_was_lost(face_stack: Callable[..., a
     result = stack.up(color="never", on_output=quiet)
     port = int(result.outputs["port"].value)
     assert result.outputs["adopted"].value is False
-    assert held(e2e_emulator) == recorded(stack) == [("default", port)]
+    assert held_ports(e2e_emulator) == recorded_ports(stack.export_stack().deployment) == {"default": port}
     assert [e["outcome"] for e in e2e_emulator.log() if e["method"] == "POST"] == ["dropped after commit", "ok"]

@@ -22,11 +22,10 @@ from clevercloud_tcp.emulator import Fixture
 from clevercloud_tcp.emulator.app import TCP_REDIRS
 from clevercloud_tcp.emulator.fixture import App, organisation_fixture
 from clevercloud_tcp.emulator.process import EmulatorProcess
-from support import StackFactory
+from support import SECRET, TOKEN, StackFactory, held, quiet
 
 ORG = "orga_5e1f0c2a-8d7b-4c6a-9f1e-2b3c4d5e6f70"
 USER = "user_5e1f0c2a-8d7b-4c6a-9f1e-000000000001"
-TOKEN, SECRET = "emulator-token", "emulator-secret"  # what make_stack configures
 APPS = [f"app_{i:08x}-0000-4000-8000-{i:012x}" for i in range(1, 51)]
 NAMESPACES = ("default", "cleverapps")
 
@@ -42,10 +41,6 @@ BIG_FIXTURE = organisation_fixture(
 @pytest.fixture
 def fixture_data() -> Fixture:
     return BIG_FIXTURE
-
-
-def quiet(_: str) -> None:
-    pass
 
 
 def many(apps: list[str], namespaces: tuple[str, ...] = NAMESPACES) -> Callable[[], None]:
@@ -72,10 +67,6 @@ def state_redirections(stack: auto.Stack) -> list[tuple[str, str, int]]:
         for r in resources
         if "TcpRedirection" in r["type"]
     ]
-
-
-def held(emu: EmulatorProcess) -> list[tuple[str, str, int]]:
-    return [(r["app_id"], r["namespace"], r["port"]) for r in emu.redirections()]
 
 
 def assert_state_matches_api(stack: auto.Stack, emu: EmulatorProcess) -> list[tuple[str, str, int]]:

@@ -26,7 +26,7 @@ from clevercloud_tcp import CleverCloudClient, OAuthCredentials
 from clevercloud_tcp.emulator.fixture import ORG_ID
 from clevercloud_tcp.emulator.process import EmulatorProcess
 from faces import FACES, Face
-from support import GAME_APP, SECRET, TOKEN, StackFactory, held
+from support import GAME_APP, SECRET, TOKEN, StackFactory, held, quiet
 
 NAMESPACE = "default"
 
@@ -54,10 +54,6 @@ CELLS = [
 ]
 
 CREATE_WORDS = "add TCP redirection"  # how an error names the API operation that failed
-
-
-def quiet(_: str) -> None:
-    pass
 
 
 def single_redirection(settings: dict[str, Any], face: Face) -> Callable[[], None]:

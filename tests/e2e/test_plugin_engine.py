@@ -20,18 +20,13 @@ from clevercloud_tcp import CleverCloudClient, OAuthCredentials
 from clevercloud_tcp.emulator.process import EmulatorProcess
 from clevercloud_tcp.testing import load_module
 from faces import PLUGIN
-from support import StackFactory
+from support import SECRET, TOKEN, StackFactory, held_ports, quiet, recorded_ports
 
 EXAMPLE_DIR = Path(__file__).resolve().parents[2] / "examples" / "python"
 PROJECT = "clevercloud-tcp-python"
-TOKEN, SECRET = "emulator-token", "emulator-secret"
 MQTT_APP = "app_1e5a7b5f-4d3c-4f2a-8b9c-8d7e6f5a4b3c"
 OWNER = "orga_3b5a6c1e-6f0a-4c3e-9d7e-1f2a3b4c5d6e"
 MQTT_CLEVERAPPS = "app-1e5a7b5f-4d3c-4f2a-8b9c-8d7e6f5a4b3c.cleverapps.io"
-
-
-def quiet(_: str) -> None:
-    pass
 
 
 @pytest.fixture
@@ -52,17 +47,8 @@ def api(e2e_emulator: EmulatorProcess) -> CleverCloudClient:
     return CleverCloudClient(e2e_emulator.url, OAuthCredentials(token=SecretStr(TOKEN), secret=SecretStr(SECRET)))
 
 
-def held(emu: EmulatorProcess) -> dict[str, int]:
-    return {r["namespace"]: r["port"] for r in emu.redirections()}
-
-
 def outputs(stack: auto.Stack) -> dict[str, Any]:
     return {k: v.value for k, v in stack.outputs().items()}
-
-
-def recorded(stack: auto.Stack) -> dict[str, int]:
-    resources = stack.export_stack().deployment.get("resources", [])
-    return {r["outputs"]["namespace"]: int(r["outputs"]["port"]) for r in resources if r["type"] == PLUGIN.type_token}
 
 
 EXAMPLE = load_module("example_native", EXAMPLE_DIR / "redirections.py")
@@ -75,10 +61,10 @@ def test_life_cycle_through_the_generated_python_sdk(
 
     stack.up(color="never", on_output=quiet)
     out = outputs(stack)
-    assert held(e2e_emulator) == {"cleverapps": out["cleverappsPort"], "default": out["primaryPort"]} == recorded(stack)
+    assert held_ports(e2e_emulator) == {"cleverapps": out["cleverappsPort"], "default": out["primaryPort"]} == recorded_ports(stack.export_stack().deployment)
     assert out["cleverappsUrl"] == f"tcp://{MQTT_CLEVERAPPS}:{out['cleverappsPort']}"
     assert out["namespaces"] == ["acme-dedicated", "cleverapps", "default"]  # the organisation's, found from the app
-    assert out["redirections"] == [{"namespace": ns, "port": port} for ns, port in sorted(held(e2e_emulator).items())]
+    assert out["redirections"] == [{"namespace": ns, "port": port} for ns, port in sorted(held_ports(e2e_emulator).items())]
     assert out["mqttUri"] == f"mqtt://broker.acme.example:{out['primaryPort']}"
 
     e2e_emulator.clear_log()
@@ -94,22 +80,22 @@ def test_life_cycle_through_the_generated_python_sdk(
 
     api.remove_tcp_redirection(OWNER, MQTT_APP, "default", out["primaryPort"])
     stack.refresh(color="never", on_output=quiet)
-    assert set(recorded(stack)) == {"cleverapps"}
-    old = held(e2e_emulator)["cleverapps"]
+    assert set(recorded_ports(stack.export_stack().deployment)) == {"cleverapps"}
+    old = held_ports(e2e_emulator)["cleverapps"]
     api.remove_tcp_redirection(OWNER, MQTT_APP, "cleverapps", old)
     again = api.add_tcp_redirection(OWNER, MQTT_APP, "cleverapps").port
     stack.refresh(color="never", on_output=quiet)
-    assert recorded(stack) == {"cleverapps": again}
+    assert recorded_ports(stack.export_stack().deployment) == {"cleverapps": again}
 
     stack.set_config(f"{PROJECT}:namespace", auto.ConfigValue("acme-dedicated"))
     e2e_emulator.clear_log()
     stack.up(color="never", on_output=quiet)
-    assert set(held(e2e_emulator)) == {"cleverapps", "acme-dedicated"}
-    assert recorded(stack) == held(e2e_emulator)
+    assert set(held_ports(e2e_emulator)) == {"cleverapps", "acme-dedicated"}
+    assert recorded_ports(stack.export_stack().deployment) == held_ports(e2e_emulator)
     assert outputs(stack)["primaryNamespace"] == "acme-dedicated"
 
     stack.destroy(color="never", on_output=quiet)
-    assert held(e2e_emulator) == {} and recorded(stack) == {}
+    assert held_ports(e2e_emulator) == {} and recorded_ports(stack.export_stack().deployment) == {}
 
 
 def test_import_option_takes_over_and_destroy_deletes(
@@ -134,7 +120,7 @@ def test_import_option_takes_over_and_destroy_deletes(
     preview = stack.preview(color="never", on_output=quiet)
     assert {k for k, n in preview.change_summary.items() if n} == {"same"}
     stack.destroy(color="never", on_output=quiet)
-    assert held(e2e_emulator) == {}
+    assert held_ports(e2e_emulator) == {}
 
 
 def test_a_failure_reads_as_one_line_of_ours(

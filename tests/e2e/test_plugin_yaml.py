@@ -16,11 +16,10 @@ from pydantic import SecretStr
 from clevercloud_tcp import CleverCloudClient, OAuthCredentials
 from clevercloud_tcp.emulator.process import EmulatorProcess
 from cli_project import CliError, CliProject
+from support import MQTT_APP, SECRET, TOKEN, held_ports, recorded_ports
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO_ROOT / "examples" / "yaml"
-TOKEN, SECRET = "emulator-token", "emulator-secret"
-MQTT_APP = "app_1e5a7b5f-4d3c-4f2a-8b9c-8d7e6f5a4b3c"  # mqtt-broker of the default fixture's organisation
 OWNER = "orga_3b5a6c1e-6f0a-4c3e-9d7e-1f2a3b4c5d6e"
 MQTT_CLEVERAPPS = "app-1e5a7b5f-4d3c-4f2a-8b9c-8d7e6f5a4b3c.cleverapps.io"
 MQTT_FAVOURITE = "broker.acme.example"
@@ -36,19 +35,11 @@ def api(e2e_emulator: EmulatorProcess) -> CleverCloudClient:
     return CleverCloudClient(e2e_emulator.url, OAuthCredentials(token=SecretStr(TOKEN), secret=SecretStr(SECRET)))
 
 
-def held(emu: EmulatorProcess) -> dict[str, int]:
-    return {r["namespace"]: r["port"] for r in emu.redirections() if r["app_id"] == MQTT_APP}
-
-
-def recorded(project: CliProject) -> dict[str, int]:
-    return {r["namespace"]: int(r["port"]) for r in project.resources().values()}
-
-
 def test_up_preview_refresh_replace_destroy(project: CliProject, e2e_emulator: EmulatorProcess, api: CleverCloudClient) -> None:
     project.run("up", "--yes")
     out = project.outputs()
-    assert held(e2e_emulator) == {"cleverapps": out["cleverappsPort"], "default": out["primaryPort"]}
-    assert recorded(project) == held(e2e_emulator)
+    assert held_ports(e2e_emulator, MQTT_APP) == {"cleverapps": out["cleverappsPort"], "default": out["primaryPort"]}
+    assert recorded_ports(project.deployment()) == held_ports(e2e_emulator, MQTT_APP)
     assert out["cleverappsUrl"] == f"tcp://{MQTT_CLEVERAPPS}:{out['cleverappsPort']}"
     assert out["primaryUrl"] == f"tcp://{MQTT_FAVOURITE}:{out['primaryPort']}"
     assert out["mqttUri"] == f"mqtt://{MQTT_FAVOURITE}:{out['primaryPort']}"
@@ -64,32 +55,32 @@ def test_up_preview_refresh_replace_destroy(project: CliProject, e2e_emulator: E
     project.run("refresh", "--yes")
     assert set(project.resources()) == {"cleverapps"}
     project.run("up", "--yes")
-    assert recorded(project) == held(e2e_emulator) and set(held(e2e_emulator)) == {"cleverapps", "default"}
+    assert recorded_ports(project.deployment()) == held_ports(e2e_emulator, MQTT_APP) and set(held_ports(e2e_emulator, MQTT_APP)) == {"cleverapps", "default"}
 
     # Re-created outside with another port: a refresh records the new port.
-    old = held(e2e_emulator)["cleverapps"]
+    old = held_ports(e2e_emulator, MQTT_APP)["cleverapps"]
     api.remove_tcp_redirection(OWNER, MQTT_APP, "cleverapps", old)
     blocker = api.add_tcp_redirection(OWNER, "app_0d4f6a4e-3c2b-4e1f-9a8b-7c6d5e4f3a2b", "cleverapps")
     again = api.add_tcp_redirection(OWNER, MQTT_APP, "cleverapps").port
     assert again != old or blocker.port != old
     project.run("refresh", "--yes")
-    assert recorded(project)["cleverapps"] == again == held(e2e_emulator)["cleverapps"]
+    assert recorded_ports(project.deployment())["cleverapps"] == again == held_ports(e2e_emulator, MQTT_APP)["cleverapps"]
     api.remove_tcp_redirection(OWNER, "app_0d4f6a4e-3c2b-4e1f-9a8b-7c6d5e4f3a2b", "cleverapps", blocker.port)
 
     # A namespace change replaces, making the new port before the old one goes.
-    before = held(e2e_emulator)["default"]
+    before = held_ports(e2e_emulator, MQTT_APP)["default"]
     e2e_emulator.clear_log()
     project.set_config("namespace", "acme-dedicated")
     project.run("up", "--yes")
     writes = [(w["method"], w["path"]) for w in e2e_emulator.writes()]
     assert [m for m, _ in writes] == ["POST", "DELETE"], writes
     assert writes[1][1].endswith(f"/tcpRedirs/{before}")
-    assert set(held(e2e_emulator)) == {"cleverapps", "acme-dedicated"}
-    assert recorded(project) == held(e2e_emulator)
-    assert project.outputs()["primaryPort"] == held(e2e_emulator)["acme-dedicated"]
+    assert set(held_ports(e2e_emulator, MQTT_APP)) == {"cleverapps", "acme-dedicated"}
+    assert recorded_ports(project.deployment()) == held_ports(e2e_emulator, MQTT_APP)
+    assert project.outputs()["primaryPort"] == held_ports(e2e_emulator, MQTT_APP)["acme-dedicated"]
 
     project.run("destroy", "--yes")
-    assert held(e2e_emulator) == {}
+    assert held_ports(e2e_emulator, MQTT_APP) == {}
     assert project.resources() == {}
 
 
@@ -99,13 +90,13 @@ def test_import_takes_over_existing_redirections(project: CliProject, e2e_emulat
     for name, namespace in (("cleverapps", "cleverapps"), ("primary", "default")):
         project.run("import", "clevercloud-tcp:index:TcpRedirection", name, f"{MQTT_APP}/{namespace}", "--protect=false", "--yes")
 
-    assert recorded(project) == ports
+    assert recorded_ports(project.deployment()) == ports
     assert project.resources()["primary"]["url"] == f"tcp://{MQTT_FAVOURITE}:{ports['default']}"
     e2e_emulator.clear_log()
     project.run("preview", "--expect-no-changes")  # the program declares exactly what was imported
     assert e2e_emulator.writes() == []
     project.run("destroy", "--yes")
-    assert held(e2e_emulator) == {}
+    assert held_ports(e2e_emulator, MQTT_APP) == {}
 
 
 def test_import_of_a_missing_redirection_names_the_app_and_namespace(project: CliProject, e2e_emulator: EmulatorProcess) -> None:
@@ -129,7 +120,7 @@ def test_bad_input_and_config_typos_are_refused_before_any_write(project: CliPro
         project.run("up", "--yes")
     assert "did you mean clevercloud-tcp:endpoint?" in str(typo.value)
     assert e2e_emulator.writes() == []
-    assert held(e2e_emulator) == {}
+    assert held_ports(e2e_emulator, MQTT_APP) == {}
 
 
 def test_secrets_stay_out_of_the_state(project: CliProject) -> None:
@@ -160,5 +151,5 @@ def test_the_engine_finds_the_plugin_without_path(way: str, project: CliProject,
         folder = Path(sys.executable).parent
         settings.write_text(settings.read_text() + f"plugins:\n  providers:\n    - name: clevercloud-tcp\n      path: {folder}\n")
     project.run("up", "--yes")
-    assert set(held(e2e_emulator)) == {"cleverapps", "default"}
+    assert set(held_ports(e2e_emulator, MQTT_APP)) == {"cleverapps", "default"}
     project.run("destroy", "--yes")

@@ -18,7 +18,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import psutil
 import pytest
@@ -29,9 +28,8 @@ from clevercloud_tcp.emulator.process import EmulatorProcess
 from clevercloud_tcp.runtime import recovery
 from clevercloud_tcp.runtime.recovery import RECOVER, StackSteps
 from cli_project import CliProject
-from support import StackFactory
+from support import SECRET, TOKEN, StackFactory, held, recorded
 
-TOKEN, SECRET = "emulator-token", "emulator-secret"
 APPS = {
     "redis": "app_0d4f6a4e-3c2b-4e1f-9a8b-7c6d5e4f3a2b",
     "mqtt": "app_1e5a7b5f-4d3c-4f2a-8b9c-8d7e6f5a4b3c",
@@ -61,17 +59,13 @@ def project(pulumi_cli: Path, e2e_emulator: EmulatorProcess, tmp_path: Path) -> 
     )
 
 
-def held(emu: EmulatorProcess) -> dict[tuple[str, str], int]:
+def keyed(redirections: list[tuple[str, str, int]]) -> dict[tuple[str, str], int]:
+    """(app, namespace) -> port; a key listed twice fails."""
     found: dict[tuple[str, str], int] = {}
-    for r in emu.redirections():
-        assert (r["app_id"], r["namespace"]) not in found, "one key held twice"
-        found[(r["app_id"], r["namespace"])] = r["port"]
+    for app, namespace, port in redirections:
+        assert (app, namespace) not in found, f"one key listed twice: {redirections}"
+        found[(app, namespace)] = port
     return found
-
-
-def recorded(deployment: dict[str, Any]) -> dict[tuple[str, str], int]:
-    resources = [r for r in deployment.get("resources", []) if r["type"].endswith(":TcpRedirection")]
-    return {(r["outputs"]["appId"], r["outputs"]["namespace"]): int(r["outputs"]["port"]) for r in resources}
 
 
 def plugin_processes(root: psutil.Process) -> list[psutil.Process]:
@@ -92,8 +86,8 @@ def recover_project(project: CliProject, e2e_emulator: EmulatorProcess, *flags: 
 def recover(project: CliProject, e2e_emulator: EmulatorProcess) -> None:
     recover_project(project, e2e_emulator)
     deployment = project.deployment()
-    assert held(e2e_emulator) == recorded(deployment)
-    assert set(held(e2e_emulator)) == DECLARED
+    assert keyed(held(e2e_emulator)) == keyed(recorded(deployment))
+    assert set(keyed(held(e2e_emulator))) == DECLARED
     assert deployment.get("pending_operations", []) == []
     project.run("preview", "--expect-no-changes")
 
@@ -137,7 +131,7 @@ def test_the_api_down_for_longer_than_the_retries(project: CliProject, e2e_emula
     failed = project.run("up", "--yes", "--skip-preview", check=False)
     assert failed.returncode != 0
     assert "The first attempt may have landed" in failed.stdout + failed.stderr
-    assert set(held(e2e_emulator)) and recorded(project.deployment()) == {}
+    assert set(keyed(held(e2e_emulator))) and keyed(recorded(project.deployment())) == {}
 
     recover(project, e2e_emulator)
 
@@ -152,14 +146,14 @@ def test_the_dynamic_face_recovers_through_the_run_commands_recover(make_stack: 
     config = {"clevercloud-tcp:retryAttempts": "2"}
     with pytest.raises(auto.errors.CommandError):
         make_stack(program, config=config).up(color="never", on_output=lambda _: None)
-    assert len(held(e2e_emulator)) == 3
+    assert len(keyed(held(e2e_emulator))) == 3
     e2e_emulator.clear_faults()
 
     stack = make_stack(program, config=config, env={RECOVER: "true"})  # what `... run PROGRAM recover` sets
     backend = stack.workspace.env_vars["PULUMI_BACKEND_URL"]
     recovery.recover(backend, StackSteps(lambda: stack, color="never", on_output=lambda _: None), destroy=False, say=lambda _: None)
-    assert set(held(e2e_emulator)) == {(app, "default") for app in APPS.values()}
-    assert held(e2e_emulator) == recorded(stack.export_stack().deployment)
+    assert set(keyed(held(e2e_emulator))) == {(app, "default") for app in APPS.values()}
+    assert keyed(held(e2e_emulator)) == keyed(recorded(stack.export_stack().deployment))
     again = make_stack(program, config=config).preview(color="never", on_output=lambda _: None)
     assert {k for k, n in again.change_summary.items() if n} == {"same"}
 
@@ -180,7 +174,7 @@ def test_the_cli_route_repairs_an_empty_attrs_sidecar(project: CliProject, e2e_e
 
     said = recover_project(project, e2e_emulator)
     assert "removing" in said and "dev.json.attrs" in said
-    assert held(e2e_emulator) == recorded(project.deployment()) and set(held(e2e_emulator)) == DECLARED
+    assert keyed(held(e2e_emulator)) == keyed(recorded(project.deployment())) and set(keyed(held(e2e_emulator))) == DECLARED
 
 
 def test_a_destroy_killed_midway_is_finished_and_nothing_is_made_again(project: CliProject, e2e_emulator: EmulatorProcess) -> None:
@@ -193,12 +187,12 @@ def test_a_destroy_killed_midway_is_finished_and_nothing_is_made_again(project: 
     destroy.kill()
     destroy.wait()
     time.sleep(1.0)  # the deletes in flight end
-    assert 0 < len(held(e2e_emulator)) < len(DECLARED), "the destroy was not interrupted midway"
+    assert 0 < len(keyed(held(e2e_emulator))) < len(DECLARED), "the destroy was not interrupted midway"
     e2e_emulator.clear_log()
 
     recover_project(project, e2e_emulator, "--destroy")
     assert [e for e in e2e_emulator.log() if e["method"] == "POST"] == []
-    assert held(e2e_emulator) == {} and recorded(project.deployment()) == {}
+    assert keyed(held(e2e_emulator)) == {} and keyed(recorded(project.deployment())) == {}
 
 
 PROGRAM = """
@@ -233,7 +227,7 @@ class RunCommand:
 
     def recorded(self) -> dict[tuple[str, str], int]:
         stack = next((self.backend_dir / "backend" / ".pulumi" / "stacks").rglob("dev.json"))
-        return recorded(json.loads(stack.read_text())["checkpoint"]["latest"] or {})
+        return keyed(recorded(json.loads(stack.read_text())["checkpoint"]["latest"] or {}))
 
 
 @pytest.fixture
@@ -245,15 +239,15 @@ def test_the_automation_route_repairs_an_empty_attrs_sidecar(run_command: RunCom
     e2e_emulator.inject(**POSTS, count=100, drop="after")
     e2e_emulator.inject(method="GET", path="*/tcpRedirs", count=1000, status=503)
     assert run_command.run("up").returncode != 0
-    assert len(held(e2e_emulator)) == len(APPS)
+    assert len(keyed(held(e2e_emulator))) == len(APPS)
     empty_the_attrs_sidecar(run_command.backend_dir / "backend")
     e2e_emulator.clear_faults()
 
     done = run_command.run("recover")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "dev.json.attrs" in done.stdout
-    assert set(held(e2e_emulator)) == {(app, "default") for app in APPS.values()}
-    assert held(e2e_emulator) == run_command.recorded()
+    assert set(keyed(held(e2e_emulator))) == {(app, "default") for app in APPS.values()}
+    assert keyed(held(e2e_emulator)) == run_command.recorded()
 
 
 def test_the_automation_route_finishes_a_killed_destroy_and_makes_nothing(run_command: RunCommand, e2e_emulator: EmulatorProcess) -> None:
@@ -276,4 +270,4 @@ def test_the_automation_route_finishes_a_killed_destroy_and_makes_nothing(run_co
     done = run_command.run("recover", "--destroy")
     assert done.returncode == 0, done.stdout + done.stderr
     assert [e for e in e2e_emulator.log() if e["method"] == "POST"] == []
-    assert held(e2e_emulator) == {} and run_command.recorded() == {}
+    assert keyed(held(e2e_emulator)) == {} and run_command.recorded() == {}

@@ -16,11 +16,7 @@ from pulumi import automation as auto
 
 from clevercloud_tcp.emulator.process import EmulatorProcess
 from faces import FACES, Face
-from support import APP, SECRET, TOKEN, StackFactory
-
-
-def quiet(_: str) -> None:
-    pass
+from support import APP, SECRET, TOKEN, StackFactory, held_ports, quiet
 
 
 @pytest.fixture(params=FACES, ids=[f.name for f in FACES])
@@ -47,13 +43,10 @@ def renamed_stack(face: Face, make_stack: StackFactory, e2e_emulator: EmulatorPr
     return build
 
 
-def recorded(stack: auto.Stack) -> dict[str, int]:
+def ports_by_name(stack: auto.Stack) -> dict[str, int]:
+    """The port each resource name records."""
     resources = stack.export_stack().deployment.get("resources", [])
     return {r["urn"].rsplit("::", 1)[1]: int(r["outputs"]["port"]) for r in resources if r["type"].endswith(":TcpRedirection")}
-
-
-def held(emu: EmulatorProcess) -> list[int]:
-    return [r["port"] for r in emu.redirections()]
 
 
 def test_rename_with_adopt_and_no_alias_keeps_the_port(renamed_stack: Callable[[dict[str, Any]], auto.Stack], e2e_emulator: EmulatorProcess) -> None:
@@ -65,8 +58,8 @@ def test_rename_with_adopt_and_no_alias_keeps_the_port(renamed_stack: Callable[[
     result = stack.up(color="never", on_output=quiet)
 
     assert result.summary.result == "succeeded"
-    assert recorded(stack) == {"b": port}
-    assert held(e2e_emulator) == [port], "the old name's delete removed the port the new name records"
+    assert ports_by_name(stack) == {"b": port}
+    assert list(held_ports(e2e_emulator).values()) == [port], "the old name's delete removed the port the new name records"
 
 
 def test_rename_without_alias_or_adopt_fails_naming_aliases(renamed_stack: Callable[[dict[str, Any]], auto.Stack], e2e_emulator: EmulatorProcess) -> None:
@@ -78,11 +71,11 @@ def test_rename_without_alias_or_adopt_fails_naming_aliases(renamed_stack: Calla
     with pytest.raises(auto.errors.CommandError) as refused:
         stack.up(color="never", on_output=quiet)
     assert "aliases" in str(refused.value)
-    assert recorded(stack) == {"a": port} and held(e2e_emulator) == [port]
+    assert ports_by_name(stack) == {"a": port} and list(held_ports(e2e_emulator).values()) == [port]
 
     settings["alias"] = "a"
     e2e_emulator.clear_log()
     moved = stack.up(color="never", on_output=quiet)
     assert moved.summary.result == "succeeded"
-    assert recorded(stack) == {"b": port} and held(e2e_emulator) == [port]
+    assert ports_by_name(stack) == {"b": port} and list(held_ports(e2e_emulator).values()) == [port]
     assert e2e_emulator.writes() == []
