@@ -6,11 +6,13 @@ The SDKs' side of it is in test_sdk_generation.py; the release archive's in e2e/
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from importlib.metadata import version
 from pathlib import Path
 
+import tomllib
 from google.protobuf import empty_pb2
 from pulumi.runtime.proto import provider_pb2
 
@@ -33,3 +35,20 @@ def test_the_engine_is_told_the_same_version_and_schema() -> None:
     assert info.version == VERSION
     assert served["version"] == VERSION
     assert served == json.loads((ROOT / "schema.json").read_text())
+
+
+def test_every_published_address_is_the_schemas_repository() -> None:
+    """schema.json's `repository` is the one address: the plugin's download URL, the Go import path,
+    the packages' links and the docs all derive from it."""
+    schema = json.loads((ROOT / "schema.json").read_text())
+    repository = schema["repository"]
+    path = repository.removeprefix("https://")
+    assert schema["homepage"] == repository
+    assert schema["pluginDownloadURL"] == f"{repository}/releases/download/v${{VERSION}}"
+    assert schema["language"]["go"]["importBasePath"] == f"{path}/sdk/go/clevercloudtcp"
+    urls = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["urls"]
+    assert urls and all(url.startswith(repository) for url in urls.values()), urls
+    addresses = {m for text in map(Path.read_text, [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))])
+                 for m in re.findall(r"github\.com/[\w.-]+/[\w.-]+", text)}
+    ours = {address for address in addresses if "clevercloud-tcp" in address}  # others' (pulumi's) are fine
+    assert ours == {path}, f"the docs name this project at another address: {ours - {path}}"

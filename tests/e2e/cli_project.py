@@ -10,12 +10,11 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 from clevercloud_tcp.emulator.process import EmulatorProcess
-from clevercloud_tcp.runtime.local_stack import PASSPHRASE
+from clevercloud_tcp.runtime.local_stack import engine_env
 
 PLUGIN_TYPE = "clevercloud-tcp:index:TcpRedirection"
 
@@ -31,15 +30,8 @@ class CliProject:
         self.dir = work / "project"
         shutil.copytree(source, self.dir)
         (work / "backend").mkdir()
-        self.env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith(("PULUMI_", "CLEVER_"))},
-            "PATH": os.pathsep.join([str(cli_dir), str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
-            "PULUMI_HOME": str(work / "home"),
-            "PULUMI_BACKEND_URL": f"file://{work / 'backend'}",
-            "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
-            "PULUMI_SKIP_UPDATE_CHECK": "true",
-            "PULUMI_DIY_BACKEND_NO_LEGACY_WARNING": "true",
-        }
+        inherited = {k: v for k, v in os.environ.items() if not k.startswith(("PULUMI_", "CLEVER_"))}
+        self.env = {**inherited, **engine_env(cli_dir, work)}  # the layout local_stack uses: work/home, work/backend
 
     def command(self, *args: str) -> list[str]:
         return ["pulumi", *args, "--non-interactive", "--color=never"]
@@ -59,11 +51,14 @@ class CliProject:
 
     def init(self, emulator: EmulatorProcess, token: str, secret: str, **config: str) -> CliProject:
         self.run("stack", "init", "dev")
-        self.set_config("clevercloud-tcp:endpoint", emulator.url)
-        self.set_config("clevercloud-tcp:token", token, secret=True)
-        self.set_config("clevercloud-tcp:secret", secret, secret=True)
-        for key, value in config.items():
-            self.set_config(key, value)
+        plain = {"clevercloud-tcp:endpoint": emulator.url, **config}
+        secrets = {"clevercloud-tcp:token": token, "clevercloud-tcp:secret": secret}
+        # One `config set-all` for every key: each CLI call costs the CLI's start-up.
+        self.run(
+            "config", "set-all",
+            *(arg for key, value in plain.items() for arg in ("--plaintext", f"{key}={value}")),
+            *(arg for key, value in secrets.items() for arg in ("--secret", f"{key}={value}")),
+        )  # fmt: skip
         return self
 
     def set_config(self, key: str, value: str, *, secret: bool = False) -> None:

@@ -96,7 +96,12 @@ def fixture_data() -> Fixture:
 
 
 @pytest.fixture
-def e2e_emulator(fixture_data: Fixture, tmp_path: Path) -> Iterator[EmulatorProcess]:
+def e2e_emulator(fixture_data: Fixture, shared_emulator: EmulatorProcess, tmp_path: Path) -> Iterator[EmulatorProcess]:
+    """The session's emulator, emptied, for the default fixture; a process of its own for another."""
+    if fixture_data is DEFAULT_FIXTURE:
+        shared_emulator.reset()
+        yield shared_emulator
+        return
     with EmulatorProcess(fixture_data, state=tmp_path / "emulator.sqlite") as emu:
         yield emu
 

@@ -47,7 +47,7 @@ def stack_config_keys(req: ConfigureRequest) -> list[str]:
     return list(req.config._props)
 
 
-def _plain(props: Mapping[str, Any]) -> dict[str, Any]:
+def _core_values(props: Mapping[str, Any]) -> dict[str, Any]:
     # check and diff get unknowns as `Unknown` objects; other paths as the sentinel string.
     return {k: resource.UNKNOWN if isinstance(v, Unknown) or v == UNKNOWN else v for k, v in props.items()}
 
@@ -70,12 +70,12 @@ class TcpRedirectionProvider(ResourceProvider):
         return _DEPLOYMENT.session(getattr(self, "_config", {}))
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        checked = resource.check(_plain(olds), _plain(news))
+        checked = resource.check(_core_values(olds), _core_values(news))
         failures = [CheckFailure(f.prop, f"{PYTHON_NAMES[f.prop]}: {f.reason}") for f in checked.failures]
         return CheckResult({k: UNKNOWN if v is resource.UNKNOWN else v for k, v in checked.inputs.items()}, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        plan = resource.plan(_plain(olds), _plain(news), self.session)
+        plan = resource.plan(_core_values(olds), _core_values(news), self.session)
         return DiffResult(
             changes=plan.changes,
             replaces=plan.replaces,

@@ -88,10 +88,10 @@ def local_stack(
         pulumi_command=auto.PulumiCommand(root=str(cli_dir.parent), skip_version_check=True),
     )
     result = auto.create_or_select_stack(stack_name=stack, project_name=project, program=program, opts=workspace)
-    for key, value in (config or {}).items():
-        result.set_config(key, auto.ConfigValue(value=value))
-    for key, value in (secrets or {}).items():
-        result.set_config(key, auto.ConfigValue(value=value, secret=True))
+    values = {key: auto.ConfigValue(value=value) for key, value in (config or {}).items()}
+    values |= {key: auto.ConfigValue(value=value, secret=True) for key, value in (secrets or {}).items()}
+    if values:  # one CLI call for all of them: each call costs the CLI's start-up
+        result.set_all_config(values)
     return result
 
 

@@ -14,7 +14,7 @@ from pydantic import SecretStr, ValidationError
 from ..api.auth import OAuthCredentials
 from ..api.client import CleverCloudClient
 from ..emulator.faults import FaultRule
-from ..emulator.process import EmulatorProcess
+from ..emulator.process import WRITES, EmulatorProcess
 from ..emulator.store import Redirection
 from .fixtures import FixtureBuilder, one_line
 
@@ -116,7 +116,7 @@ class Emulator(FixtureBuilder):
 
     def writes(self) -> list[LoggedRequest]:
         """The requests that could have changed something, whatever their answer."""
-        return [r for r in self.requests() if r.method in ("POST", "DELETE", "PUT", "PATCH")]
+        return [r for r in self.requests() if r.method in WRITES]
 
     def clear_requests(self) -> None:
         self._running().clear_log()

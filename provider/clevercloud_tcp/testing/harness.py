@@ -45,7 +45,7 @@ class Check:
     failures: list[tuple[str, str]] = field(default_factory=list)
 
 
-def _plain(struct: struct_pb2.Struct) -> dict[str, Any]:
+def _from_struct(struct: struct_pb2.Struct) -> dict[str, Any]:
     return dict(rpc.deserialize_properties(struct, keep_unknowns=True))
 
 
@@ -133,7 +133,7 @@ class ProviderHost:
             )
         )
         return Check(
-            self._without_provider(_plain(response.inputs)),
+            self._without_provider(_from_struct(response.inputs)),
             [(f.property, f.reason) for f in response.failures],
         )
 
@@ -153,7 +153,7 @@ class ProviderHost:
         response = self.stub.Create(
             provider_pb2.CreateRequest(urn=self.urn_prefix + name, properties=self._with_provider(inputs))
         )
-        return response.id, self._without_provider(_plain(response.properties))
+        return response.id, self._without_provider(_from_struct(response.properties))
 
     def read(self, id_: str, outputs: Mapping[str, Any], name: str = "r") -> tuple[str, dict[str, Any], dict[str, Any]]:
         response = self.stub.Read(
@@ -161,8 +161,8 @@ class ProviderHost:
         )
         return (
             response.id,
-            self._without_provider(_plain(response.properties)),
-            self._without_provider(_plain(response.inputs)),
+            self._without_provider(_from_struct(response.properties)),
+            self._without_provider(_from_struct(response.inputs)),
         )
 
     def update(self, id_: str, olds: Mapping[str, Any], news: Mapping[str, Any], name: str = "r") -> dict[str, Any]:
@@ -171,7 +171,7 @@ class ProviderHost:
                 id=id_, urn=self.urn_prefix + name, olds=self._with_provider(olds), news=self._with_provider(news)
             )
         )
-        return self._without_provider(_plain(response.properties))
+        return self._without_provider(_from_struct(response.properties))
 
     def delete(self, id_: str, outputs: Mapping[str, Any], name: str = "r") -> None:
         self.stub.Delete(

@@ -16,19 +16,19 @@ from pulumi.runtime.rpc import UNKNOWN as WIRE_UNKNOWN
 from ...core import resource
 
 
-def _plain(value: PropertyValue) -> Any:
+def _python_value(value: PropertyValue) -> Any:
     inner = value.value
     if isinstance(inner, Computed) or inner == WIRE_UNKNOWN:
         return resource.UNKNOWN
     if isinstance(inner, Mapping):
-        return {k: _plain(v) for k, v in inner.items()}
+        return {k: _python_value(v) for k, v in inner.items()}
     if isinstance(inner, tuple):
-        return [_plain(v) for v in inner]
+        return [_python_value(v) for v in inner]
     return inner
 
 
 def plain(props: Mapping[str, PropertyValue]) -> dict[str, Any]:
-    return {k: _plain(v) for k, v in props.items()}
+    return {k: _python_value(v) for k, v in props.items()}
 
 
 def secret_names(*maps: Mapping[str, PropertyValue]) -> set[str]:
