@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
@@ -94,3 +96,34 @@ class RecordingMocks(pulumi.runtime.Mocks):
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         return {}, []
 
+
+
+# The fault matrix's axes (tests/test_fault_matrix.py over gRPC, tests/e2e/test_faults.py through the engine).
+
+
+@dataclass(frozen=True)
+class Operation:
+    name: str
+    method: str
+    path: str  # glob on the URL path, as the emulator's fault rules take it
+
+
+@dataclass(frozen=True)
+class Fault:
+    name: str
+    rule: dict[str, Any]
+    options: dict[str, str] = field(default_factory=dict)  # the package's options (`requestTimeout`) it needs
+
+
+def played_out(emulator: EmulatorProcess, fault: Fault) -> list[dict[str, Any]]:
+    """The request log once the armed fault has played out.
+
+    A delayed request is logged only when it ends, which may be after the client gave up on it; it may
+    still change something then, so it must be over before the API is compared with anything.
+    """
+    deadline = time.monotonic() + float(fault.rule.get("delay", 0)) + 10
+    while "delay" in fault.rule and not any(e["outcome"] == "delayed" for e in emulator.log()):
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    return emulator.log()

@@ -12,29 +12,10 @@ family through the real engine, per face.
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass, field
-from typing import Any
-
 import pytest
 
 from clevercloud_tcp.emulator.process import EmulatorProcess
-from support import GAME_APP, HOST_FACES, held, provider_host
-
-
-@dataclass(frozen=True)
-class Operation:
-    name: str
-    method: str
-    path: str  # glob on the URL path, as the emulator's fault rules take it
-
-
-@dataclass(frozen=True)
-class Fault:
-    name: str
-    rule: dict[str, Any]
-    options: dict[str, str] = field(default_factory=dict)
-
+from support import GAME_APP, HOST_FACES, Fault, Operation, held, played_out, provider_host
 
 OPERATIONS = [
     Operation("create", "POST", "*/tcpRedirs"),
@@ -51,20 +32,6 @@ FAULTS = [
     Fault("slow (3s > timeout 1s)", {"delay": 3}, {"requestTimeout": "1"}),
 ]
 INPUTS = {"appId": GAME_APP, "namespace": "default"}
-
-
-def played_out(emulator: EmulatorProcess, fault: Fault) -> list[dict[str, Any]]:
-    """The request log once the armed fault has played out.
-
-    A delayed request is logged only when it ends, which may be after the client gave up on it; it may
-    still change something then, so it must be over before the API is compared with the answers.
-    """
-    deadline = time.monotonic() + float(fault.rule.get("delay", 0)) + 10
-    while "delay" in fault.rule and not any(e["outcome"] == "delayed" for e in emulator.log()):
-        if time.monotonic() > deadline:
-            break
-        time.sleep(0.05)
-    return emulator.log()
 
 
 @pytest.mark.parametrize("fault", FAULTS, ids=[f.name for f in FAULTS])

@@ -14,7 +14,6 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -26,31 +25,17 @@ from clevercloud_tcp import CleverCloudClient, OAuthCredentials
 from clevercloud_tcp.emulator.fixture import ORG_ID
 from clevercloud_tcp.emulator.process import EmulatorProcess
 from faces import FACES, Face
-from support import GAME_APP, SECRET, TOKEN, StackFactory, held, quiet
+from support import GAME_APP, SECRET, TOKEN, Fault, Operation, StackFactory, held, played_out, quiet
 
 NAMESPACE = "default"
 
 
 
-@dataclass(frozen=True)
-class Operation:
-    name: str
-    method: str
-    path: str  # glob on the URL path, as the emulator's fault rules take it
-
-
-@dataclass(frozen=True)
-class Fault:
-    name: str
-    rule: dict[str, Any]
-    config: dict[str, str]
-
-
 # One cell per fault family: a status, a dropped connection, a slow answer.
 CELLS = [
-    (Operation("create", "POST", "*/tcpRedirs"), Fault("503", {"status": 503}, {})),
-    (Operation("delete", "DELETE", "*/tcpRedirs/*"), Fault("drop after commit", {"drop": "after"}, {})),
-    (Operation("read", "GET", "*/tcpRedirs"), Fault("slow (3s > timeout 1s)", {"delay": 3}, {"clevercloud-tcp:requestTimeout": "1"})),
+    (Operation("create", "POST", "*/tcpRedirs"), Fault("503", {"status": 503})),
+    (Operation("delete", "DELETE", "*/tcpRedirs/*"), Fault("drop after commit", {"drop": "after"})),
+    (Operation("read", "GET", "*/tcpRedirs"), Fault("slow (3s > timeout 1s)", {"delay": 3}, {"requestTimeout": "1"})),
 ]
 
 CREATE_WORDS = "add TCP redirection"  # how an error names the API operation that failed
@@ -96,22 +81,6 @@ def assert_consistent(stack: auto.Stack, emu: EmulatorProcess) -> int:
     return len(unknown)
 
 
-def wait_for_fault_to_finish(emu: EmulatorProcess, fault: Fault) -> list[dict[str, Any]]:
-    """The request log once the injected fault has played out.
-
-    A delayed request is logged only when it ends, which may be after the client gave up on it; it may
-    still change something then, so it must be over before the state and the API are compared.
-    """
-    deadline = time.monotonic() + float(fault.rule.get("delay", 0)) + 10
-    while True:
-        log = emu.log()
-        if "delay" not in fault.rule or any(e["outcome"] == "delayed" for e in log):
-            return log
-        if time.monotonic() > deadline:
-            return log
-        time.sleep(0.1)
-
-
 def faulted_entries(log: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [e for e in log if e["outcome"] != "ok"]
 
@@ -151,7 +120,7 @@ def face_stack(face: Face, make_stack: StackFactory, e2e_emulator: EmulatorProce
 def test_a_one_shot_fault_is_retried_through_the_engine(
     operation: Operation, fault: Fault, face_stack: Callable[..., auto.Stack], e2e_emulator: EmulatorProcess
 ) -> None:
-    stack = face_stack({}, config=fault.config)
+    stack = face_stack({}, config={f"clevercloud-tcp:{k}": v for k, v in fault.options.items()})
 
     if operation.name != "create":  # read and delete need a redirection to act on
         stack.up(color="never", on_output=quiet)
@@ -165,7 +134,7 @@ def test_a_one_shot_fault_is_retried_through_the_engine(
         assert result.summary.result == "succeeded", result.summary
     except auto.errors.CommandError as exc:
         error = exc
-    log = wait_for_fault_to_finish(e2e_emulator, fault)
+    log = played_out(e2e_emulator, fault)
     e2e_emulator.clear_faults()
 
     hits = faulted_entries(log)
