@@ -59,7 +59,9 @@ def platform_pair() -> tuple[str, str]:
 
 
 def run(args: Sequence[str | Path], cwd: Path) -> None:
-    done = subprocess.run([str(a) for a in args], cwd=cwd, capture_output=True, text=True)
+    # SOURCE_DATE_EPOCH: the wheels' and sdists' timestamps too, so a build gives the same bytes again.
+    env = {**os.environ, "SOURCE_DATE_EPOCH": str(EPOCH)}
+    done = subprocess.run([str(a) for a in args], cwd=cwd, capture_output=True, text=True, env=env)
     if done.returncode != 0:
         raise ReleaseError(f"{' '.join(map(str, args))} failed in {cwd}:\n{done.stdout[-4000:]}{done.stderr[-4000:]}")
 
