@@ -80,7 +80,6 @@ class ConfigKeys:
 # The dynamic provider sees the whole stack config; the engine hands a plugin its own namespace only.
 DYNAMIC_KEYS = ConfigKeys((PACKAGE, SHARED))
 PLUGIN_KEYS = ConfigKeys((PACKAGE,), unread=(SHARED,))
-ALL_CONFIG_KEYS = DYNAMIC_KEYS.all()
 
 
 class Settings(BaseModel):
