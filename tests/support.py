@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -127,3 +133,50 @@ def played_out(emulator: EmulatorProcess, fault: Fault) -> list[dict[str, Any]]:
             break
         time.sleep(0.05)
     return emulator.log()
+
+
+# Endpoints that are not the API, and an environment that holds no credential.
+
+
+class _HtmlPage(BaseHTTPRequestHandler):
+    """Answers every request with an HTML page; the first path segment is the status (/404/...)."""
+
+    def do_GET(self) -> None:
+        first = self.path.strip("/").split("/", 1)[0]
+        body = b"<!doctype html><html><body><h1>Welcome to nginx!</h1></body></html>"
+        self.send_response(int(first) if first.isdigit() else 200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_POST = do_DELETE = do_GET
+
+    def log_message(self, *_: Any) -> None:
+        pass
+
+
+@contextmanager
+def html_endpoint() -> Iterator[str]:
+    """The URL of a web server on 127.0.0.1 that answers HTML, as a login page or a proxy would."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _HtmlPage)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def closed_endpoint() -> str:
+    """The URL of a port that was free a moment ago, and that nothing listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+def bare_env(home: Path, **extra: str) -> dict[str, str]:
+    """This environment without any credential or endpoint, an empty home (no clever-tools profile), plus `extra`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CLEVER_", "CC_", "OAUTH_")) and k != "API_HOST"}
+    return {**env, "HOME": str(home), "XDG_CONFIG_HOME": str(home / "config"), **extra}

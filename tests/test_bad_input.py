@@ -8,12 +8,8 @@ caught before any write reaches the emulator.
 
 from __future__ import annotations
 
-import os
-import socket
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Literal
 
@@ -23,7 +19,7 @@ import pytest
 from clevercloud_tcp.emulator.fixture import ORG_ID, OTHER_ORG_ID, USER_ID
 from clevercloud_tcp.emulator.process import EmulatorProcess
 from clevercloud_tcp.testing.harness import ProviderHost
-from support import APP, SECRET, TOKEN
+from support import APP, SECRET, TOKEN, bare_env, closed_endpoint, html_endpoint
 
 GLOBEX_APP = "app_3a7c9d7b-6f5e-4b4c-8dbe-af9a8b7c6d5e"  # belongs to another organisation
 UNKNOWN_APP = "app_deadbeef-0000-4000-8000-000000000000"
@@ -136,52 +132,20 @@ CASES = [
 ]
 
 
-class _HtmlPage(BaseHTTPRequestHandler):
-    """Answers every request with an HTML page; the first path segment is the status (/404/...)."""
-
-    def do_GET(self) -> None:
-        first = self.path.strip("/").split("/", 1)[0]
-        body = b"<!doctype html><html><body><h1>Welcome to nginx!</h1></body></html>"
-        self.send_response(int(first) if first.isdigit() else 200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    do_POST = do_DELETE = do_GET
-
-    def log_message(self, *_: Any) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
-def html_endpoint() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _HtmlPage)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+def html() -> Iterator[str]:
+    with html_endpoint() as url:
+        yield url
 
 
 @pytest.fixture
-def closed_endpoint() -> str:
-    with socket.socket() as sock:  # a port that was free a moment ago, and that nothing listens on now
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
+def closed() -> str:
+    return closed_endpoint()
 
 
 @pytest.fixture
-def bare_env(tmp_path: Path) -> dict[str, str]:
-    """The environment without any credential: no CLEVER_* variable, an empty home (no clever-tools profile)."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("CLEVER_", "CC_", "OAUTH_")) and k not in ("API_HOST",)
-    }
-    env.update(HOME=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path / "config"))
-    return env
+def bare(tmp_path: Path) -> dict[str, str]:
+    return bare_env(tmp_path)
 
 
 def _config(case: Case, emulator: EmulatorProcess, closed: str, html: str) -> dict[str, str]:
@@ -219,10 +183,10 @@ def test_the_table_is_large_enough() -> None:
 
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
 def test_bad_input(
-    case: Case, emulator: EmulatorProcess, html_endpoint: str, closed_endpoint: str, bare_env: dict[str, str]
+    case: Case, emulator: EmulatorProcess, html: str, closed: str, bare: dict[str, str]
 ) -> None:
-    config = _config(case, emulator, closed_endpoint, html_endpoint)
-    with ProviderHost(config, env=bare_env) as host:
+    config = _config(case, emulator, closed, html)
+    with ProviderHost(config, env=bare) as host:
         if case.call == "configure":
             with pytest.raises(grpc.RpcError) as refused:
                 host.check(case.inputs)

@@ -7,12 +7,8 @@ value was found, or both when nothing was. A value from the environment is named
 
 from __future__ import annotations
 
-import os
-import socket
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +18,7 @@ import pytest
 from clevercloud_tcp.emulator.process import EmulatorProcess
 from clevercloud_tcp.testing.harness import ProviderHost
 from clevercloud_tcp.testing.plugin_harness import PluginHost
-from support import APP, SECRET, TOKEN
+from support import APP, SECRET, TOKEN, bare_env, closed_endpoint, html_endpoint
 
 UNKNOWN_ORG = "orga_99999999-9999-4999-8999-999999999999"
 EMULATOR, CLOSED, HTML = "<emulator>", "<closed>", "<html>"
@@ -93,37 +89,10 @@ CASES = [
 ]  # fmt: skip
 
 
-class _Html(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        body = b"<html>a login page</html>"
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    do_POST = do_GET
-
-    def log_message(self, *_: Any) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def endpoints(shared_emulator: EmulatorProcess) -> Iterator[dict[str, str]]:
-    html = ThreadingHTTPServer(("127.0.0.1", 0), _Html)
-    with socket.socket() as sock:  # a port that was free a moment ago, and that nothing listens on now
-        sock.bind(("127.0.0.1", 0))
-        closed = sock.getsockname()[1]
-    threading.Thread(target=html.serve_forever, daemon=True).start()
-    yield {EMULATOR: shared_emulator.url, CLOSED: f"http://127.0.0.1:{closed}", HTML: f"http://127.0.0.1:{html.server_address[1]}"}
-    html.shutdown()
-    html.server_close()
-
-
-def _env(tmp_path: Path, extra: dict[str, str]) -> dict[str, str]:
-    """This environment without any credential or endpoint (and no clever-tools profile), plus `extra`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CLEVER_", "OAUTH_")) and k != "API_HOST"}
-    return {**env, "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "config"), **extra}
+    with html_endpoint() as html:
+        yield {EMULATOR: shared_emulator.url, CLOSED: closed_endpoint(), HTML: html}
 
 
 def _filled(values: dict[str, str], endpoints: dict[str, str]) -> dict[str, str]:
@@ -141,7 +110,7 @@ def _message(host: ProviderHost, inputs: dict[str, Any]) -> str:
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_the_plugin_names_only_keys_it_can_read(case: Case, endpoints: dict[str, str], emulator: EmulatorProcess, tmp_path: Path) -> None:
     # The engine would hand `clevercloud:*` keys to nobody: the plugin never sees them.
-    with PluginHost(_filled(case.settings, endpoints), env=_env(tmp_path, case.env)) as host:
+    with PluginHost(_filled(case.settings, endpoints), env=bare_env(tmp_path, **case.env)) as host:
         message = _message(host, case.inputs)
     missing = [words for words in case.plugin_says if words not in message]
     assert not missing, f"the message lacks {missing}: {message}"
@@ -156,7 +125,7 @@ def test_the_dynamic_provider_names_the_key_where_the_value_was(
 ) -> None:
     config = {f"clevercloud-tcp:{k}": v for k, v in _filled(case.settings, endpoints).items()}
     config |= {f"clevercloud:{k}": v for k, v in _filled(case.shared, endpoints).items()}
-    with ProviderHost(config, env=_env(tmp_path, case.env)) as host:
+    with ProviderHost(config, env=bare_env(tmp_path, **case.env)) as host:
         message = _message(host, case.inputs)
     missing = [words for words in case.dynamic_says if words not in message]
     assert not missing, f"the message lacks {missing}: {message}"

@@ -22,6 +22,7 @@ from pathlib import Path
 import yaml
 from pulumi import automation as auto
 
+from .config import DYNAMIC_KEYS
 from .runtime.local_stack import NO_PULUMI, PASSPHRASE, engine_env, find_pulumi, first_error, local_stack
 from .runtime.recovery import RECOVER, StackSteps, recover
 
@@ -156,12 +157,10 @@ def _emulator(state_dir: Path, wanted: bool) -> Iterator[tuple[dict[str, str], d
                 print(f"  app {app.id}  {app.name}  (owner {owner.id})")
         pair = DEFAULT_FIXTURE.users[0].oauth[0]
         # In both namespaces: the plugin reads its own only, the dynamic provider either.
-        point = {"endpoint": emulator.url}
-        credentials = {"token": pair.token, "secret": pair.secret}
-        yield (
-            {f"{ns}:{k}": v for ns in ("clevercloud-tcp", "clevercloud") for k, v in point.items()},
-            {f"{ns}:{k}": v for ns in ("clevercloud-tcp", "clevercloud") for k, v in credentials.items()},
-        )
+        def in_both(settings: dict[str, str]) -> dict[str, str]:
+            return {f"{ns}:{name}": value for ns in DYNAMIC_KEYS.namespaces for name, value in settings.items()}
+
+        yield in_both({"endpoint": emulator.url}), in_both({"token": pair.token, "secret": pair.secret})
 
 
 def run(args: argparse.Namespace) -> None:

@@ -40,7 +40,6 @@ CONFIG_KEYS = (*DYNAMIC_KEYS.all(), *OPTION_KEYS)
 _DEPLOYMENT = Deployment(DYNAMIC_KEYS)
 
 
-
 def stack_config_keys(req: ConfigureRequest) -> list[str]:
     """Every key of the stack config. The SDK has no public way to list them: `Config._props` is relied
     on, with pulumi pinned to the tested range and tests/test_sdk_internals.py to say when it changes."""
