@@ -20,7 +20,7 @@ from pydantic import SecretStr
 from clevercloud_tcp import OAuthCredentials, RetryPolicy
 from clevercloud_tcp.emulator.fixture import ORG_ID
 from clevercloud_tcp.emulator.process import EmulatorProcess
-from clevercloud_tcp.testing.harness import ProviderHost
+from clevercloud_tcp.testing.harness import NO_ENGINE, ProviderHost
 from clevercloud_tcp.testing.plugin_harness import PluginHost
 
 TOKEN, SECRET = "emulator-token", "emulator-secret"
@@ -41,18 +41,20 @@ def oauth(token: str = TOKEN, secret: str = SECRET) -> OAuthCredentials:
 HOST_FACES = ("dynamic", "plugin")
 
 
-def provider_host(face: str, emulator: EmulatorProcess, **options: str) -> ProviderHost:
+def provider_host(face: str, emulator: EmulatorProcess, engine: str = NO_ENGINE, **options: str) -> ProviderHost:
     """A provider process of `face` pointed at `emulator` with the fixture's credentials, and `options`
-    (`requestTimeout`, `retryAttempts`, …) in the package's config namespace."""
+    (`requestTimeout`, `retryAttempts`, …) in the package's config namespace; hosts given the same
+    `engine` address act as processes of one `pulumi` command."""
     if face == "plugin":
-        return PluginHost({"endpoint": emulator.url, "token": TOKEN, "secret": SECRET, **options})
+        return PluginHost({"endpoint": emulator.url, "token": TOKEN, "secret": SECRET, **options}, engine=engine)
     return ProviderHost(
         {
             "clevercloud:endpoint": emulator.url,
             "clevercloud:token": TOKEN,
             "clevercloud:secret": SECRET,
             **{f"clevercloud-tcp:{name}": value for name, value in options.items()},
-        }
+        },
+        engine=engine,
     )
 
 
@@ -139,12 +141,13 @@ def played_out(emulator: EmulatorProcess, fault: Fault) -> list[dict[str, Any]]:
 
 
 class _HtmlPage(BaseHTTPRequestHandler):
-    """Answers every request with an HTML page; the first path segment is the status (/404/...)."""
+    """Answers every request with an HTML page, with the status `status`."""
+
+    status = 200
 
     def do_GET(self) -> None:
-        first = self.path.strip("/").split("/", 1)[0]
         body = b"<!doctype html><html><body><h1>Welcome to nginx!</h1></body></html>"
-        self.send_response(int(first) if first.isdigit() else 200)
+        self.send_response(self.status)
         self.send_header("Content-Type", "text/html; charset=utf-8")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -157,9 +160,9 @@ class _HtmlPage(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def html_endpoint() -> Iterator[str]:
-    """The URL of a web server on 127.0.0.1 that answers HTML, as a login page or a proxy would."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _HtmlPage)
+def html_endpoint(status: int = 200) -> Iterator[str]:
+    """The URL of a web server on 127.0.0.1 that answers HTML with `status`, as a login page or a proxy would."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), type("HtmlPage", (_HtmlPage,), {"status": status}))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"

@@ -1,8 +1,9 @@
 """Bad input of every kind, through the provider host over gRPC as the engine drives it.
 
-Each case says what goes wrong, where the provider must notice (`check` for resource inputs, else the
-`create`/`update`/`delete` that needs the API), which words the message must hold (naming the field
-and the fix), and whether the API may have been written to. Input and credential mistakes must be
+Each case says what goes wrong, where the provider must notice (`configure` for settings that are wrong
+whatever the API says, which the engine's first check then reports at `pulumi preview`; `check` for
+resource inputs; else the `create`/`update`/`delete` that needs the API), which words the message must
+hold (naming the field and the fix), and whether the API may have been written to. Input and credential mistakes must be
 caught before any write reaches the emulator.
 """
 
@@ -27,7 +28,7 @@ UNKNOWN_ORG = "orga_deadbeef-0000-4000-8000-000000000000"
 UUID_PART = APP.removeprefix("app_")
 
 # Placeholders in a case's config, filled in by the test.
-EMULATOR, CLOSED, HTML = "<emulator>", "<closed-port>", "<html>"
+EMULATOR, CLOSED, HTML, HTML_404 = "<emulator>", "<closed-port>", "<html>", "<html-404>"
 GOOD = {"clevercloud:token": TOKEN, "clevercloud:secret": SECRET, "clevercloud:endpoint": EMULATOR}
 
 
@@ -79,34 +80,36 @@ CASES = [
     Case("owner-unknown", "create", {"appId": APP, "ownerId": UNKNOWN_ORG}, ("HTTP 404", UNKNOWN_ORG, "Check owner_id")),
     Case("owner-is-the-user-not-the-org", "create", {"appId": APP, "ownerId": USER_ID}, ("HTTP 404", "Check app_id")),
     # Credentials and endpoint: what is missing or wrong, and where to set it.
-    Case("no-credentials", "create", {"appId": APP}, ("No Clever Cloud credentials found", "clevercloud:token", "CLEVER_TOKEN", "clever login"),
+    Case("no-credentials", "configure", {"appId": APP}, ("No Clever Cloud credentials found", "clevercloud:token", "CLEVER_TOKEN", "clever login"),
          config={"clevercloud:endpoint": EMULATOR}),
     Case("wrong-secret", "create", {"appId": APP}, ("HTTP 401", "clevercloud:token", "clevercloud:secret"),
          config={**GOOD, "clevercloud:secret": "not-the-secret"}),
     Case("wrong-api-token", "create", {"appId": APP}, ("HTTP 401", "Check clevercloud:apiToken."),
          config={"clevercloud:apiToken": "not-a-token", "clevercloud:endpoint": EMULATOR}),
-    Case("token-without-secret", "create", {"appId": APP}, ("clevercloud:token is set but clevercloud:secret is not", "CLEVER_SECRET"),
+    Case("token-without-secret", "configure", {"appId": APP}, ("clevercloud:token is set but clevercloud:secret is not", "CLEVER_SECRET"),
          config={"clevercloud:token": TOKEN, "clevercloud:endpoint": EMULATOR}),
-    Case("secret-without-token", "create", {"appId": APP}, ("clevercloud:secret is set but clevercloud:token is not",),
+    Case("secret-without-token", "configure", {"appId": APP}, ("clevercloud:secret is set but clevercloud:token is not",),
          config={"clevercloud:secret": SECRET, "clevercloud:endpoint": EMULATOR}),
-    Case("api-token-and-half-an-oauth-pair", "create", {"appId": APP}, ("clevercloud:token is set but clevercloud:secret is not",),
+    Case("api-token-and-half-an-oauth-pair", "configure", {"appId": APP}, ("clevercloud:token is set but clevercloud:secret is not",),
          config={"clevercloud:apiToken": "emulator-api-token", "clevercloud:token": TOKEN, "clevercloud:endpoint": EMULATOR}),
-    Case("empty-api-token-and-half-an-oauth-pair", "create", {"appId": APP}, ("clevercloud:secret is set but clevercloud:token is not",),
+    Case("empty-api-token-and-half-an-oauth-pair", "configure", {"appId": APP}, ("clevercloud:secret is set but clevercloud:token is not",),
          config={"clevercloud:apiToken": "", "clevercloud:secret": SECRET, "clevercloud:endpoint": EMULATOR}),
     Case("endpoint-unreachable", "create", {"appId": APP}, ("cannot reach", "clevercloud:endpoint", "gave up after 2 attempt"),
          config={**GOOD, "clevercloud:endpoint": CLOSED, "clevercloud-tcp:retryAttempts": "2"}),
-    Case("endpoint-not-http", "create", {"appId": APP}, ("clevercloud:endpoint must be an http(s) URL", "'ftp://x'"),
+    Case("endpoint-not-http", "configure", {"appId": APP}, ("clevercloud:endpoint must be an http(s) URL", "'ftp://x'"),
          config={**GOOD, "clevercloud:endpoint": "ftp://x"}),
-    Case("endpoint-without-scheme", "create", {"appId": APP}, ("clevercloud:endpoint must be an http(s) URL", "api.clever-cloud.com"),
+    Case("endpoint-without-scheme", "configure", {"appId": APP}, ("clevercloud:endpoint must be an http(s) URL", "api.clever-cloud.com"),
          config={**GOOD, "clevercloud:endpoint": "api.clever-cloud.com"}),
     Case("endpoint-answers-html", "create", {"appId": APP}, ("text/html", "not the Clever Cloud API", "clevercloud:endpoint"),
-         config={**GOOD, "clevercloud:endpoint": HTML + "/200"}),
+         config={**GOOD, "clevercloud:endpoint": HTML}),
     Case("endpoint-answers-html-404", "create", {"appId": APP}, ("HTTP 404", "text/html", "not the Clever Cloud API", "clevercloud:endpoint"),
-         config={**GOOD, "clevercloud:endpoint": HTML + "/404"}),
-    Case("request-timeout-not-a-number", "create", {"appId": APP}, ("clevercloud-tcp:requestTimeout", "number"),
+         config={**GOOD, "clevercloud:endpoint": HTML_404}),
+    Case("request-timeout-not-a-number", "configure", {"appId": APP}, ("clevercloud-tcp:requestTimeout", "number"),
          config={**GOOD, "clevercloud-tcp:requestTimeout": "abc"}),
-    Case("retry-attempts-zero", "create", {"appId": APP}, ("clevercloud-tcp:retryAttempts", "greater than or equal to 1"),
+    Case("retry-attempts-zero", "configure", {"appId": APP}, ("clevercloud-tcp:retryAttempts", "greater than or equal to 1"),
          config={**GOOD, "clevercloud-tcp:retryAttempts": "0"}),
+    Case("endpoint-with-a-path", "configure", {"appId": APP}, ("clevercloud:endpoint is", "/v2", "base URL alone", "https://api.clever-cloud.com"),
+         config={**GOOD, "clevercloud:endpoint": "https://api.clever-cloud.com/v2"}),
     # Typos of config keys: refused when the provider is configured, before any request.
     Case("config-typo-of-a-shared-key", "configure", {"appId": APP}, ("clevercloud:endpiont is not a setting", "did you mean clevercloud:endpoint?"),
          config={**GOOD, "clevercloud:endpiont": "https://api.example.com"}),
@@ -114,7 +117,7 @@ CASES = [
          config={**GOOD, "clevercloud-tcp:requestTimout": "5"}),
     Case("config-organisation-spelled-british", "configure", {"appId": APP}, ("did you mean clevercloud:organization?",),
          config={**GOOD, "clevercloud:organisation": ORG_ID}),
-    Case("config-endpoint-plain-http", "create", {"appId": APP}, ("plain http", "in clear", "CLEVERCLOUD_TCP_ALLOW_HTTP=true"),
+    Case("config-endpoint-plain-http", "configure", {"appId": APP}, ("plain http", "in clear", "CLEVERCLOUD_TCP_ALLOW_HTTP=true"),
          config={**GOOD, "clevercloud:endpoint": "http://api.example.com"}),
     # A damaged state: the port recorded for a redirection that does exist. Delete removes only the
     # port the state records, so an unreadable one is refused (nothing removed) and a stale one is
@@ -133,9 +136,9 @@ CASES = [
 
 
 @pytest.fixture(scope="module")
-def html() -> Iterator[str]:
-    with html_endpoint() as url:
-        yield url
+def html() -> Iterator[dict[str, str]]:
+    with html_endpoint() as ok, html_endpoint(404) as not_found:
+        yield {HTML: ok, HTML_404: not_found}
 
 
 @pytest.fixture
@@ -148,8 +151,8 @@ def bare(tmp_path: Path) -> dict[str, str]:
     return bare_env(tmp_path)
 
 
-def _config(case: Case, emulator: EmulatorProcess, closed: str, html: str) -> dict[str, str]:
-    fill = {EMULATOR: emulator.url, CLOSED: closed, HTML: html}
+def _config(case: Case, emulator: EmulatorProcess, closed: str, html: dict[str, str]) -> dict[str, str]:
+    fill = {EMULATOR: emulator.url, CLOSED: closed, **html}
     config = {}
     for key, value in case.config.items():
         for placeholder, actual in fill.items():
@@ -183,7 +186,7 @@ def test_the_table_is_large_enough() -> None:
 
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
 def test_bad_input(
-    case: Case, emulator: EmulatorProcess, html: str, closed: str, bare: dict[str, str]
+    case: Case, emulator: EmulatorProcess, html: dict[str, str], closed: str, bare: dict[str, str]
 ) -> None:
     config = _config(case, emulator, closed, html)
     with ProviderHost(config, env=bare) as host:
@@ -192,6 +195,7 @@ def test_bad_input(
                 host.check(case.inputs)
             _assert_says(refused.value.details(), case.expect)
             assert len(refused.value.details().strip().splitlines()) == 1  # one line, no traceback
+            assert emulator.log() == [], "a request went out before the settings were refused"
         elif case.call == "check":
             checked = host.check(case.inputs)
             reasons = {name: reason for name, reason in checked.failures}

@@ -105,9 +105,11 @@ def test_functions_answer_the_schema_outputs(plugin: TcpRedirectionPlugin) -> No
 def test_config_variables_are_the_ones_check_config_accepts(plugin: TcpRedirectionPlugin) -> None:
     variables = SCHEMA["config"]["variables"]
     assert set(variables) == set(SETTING_NAMES.values()) | set(OPTION_NAMES)
-    accepted = run(plugin.check_config(p.CheckRequest("", {}, wire({n: "x" for n in variables}), b"")))
-    assert not accepted.failures
-    refused = run(plugin.check_config(p.CheckRequest("", {}, wire({"endpiont": "x", "requestTimout": "1"}), b"")))
+    of_their_type = {"string": "x", "number": 5.0, "integer": 3.0}
+    values = {n: of_their_type[v["type"]] for n, v in variables.items()} | {"endpoint": "https://api.clever-cloud.com"}
+    accepted = run(plugin.check_config(p.CheckRequest("", {}, wire(values), b"")))
+    assert not accepted.failures, [f.reason for f in accepted.failures or []]
+    refused = run(plugin.check_config(p.CheckRequest("", {}, wire({**values, "endpiont": "x", "requestTimout": "1"}), b"")))
     reasons = sorted(f.reason for f in refused.failures or [])
     assert reasons == [
         "clevercloud-tcp:endpiont is not a setting of this provider; did you mean clevercloud-tcp:endpoint?",

@@ -59,10 +59,15 @@ ENV_VARS = {
 
 @dataclass(frozen=True)
 class ConfigKeys:
-    """The stack config namespaces a face reads, its own first; `unread` ones are named as pitfalls."""
+    """The stack config namespaces a face reads, its own first; `unread` ones are named as pitfalls.
+
+    With `provider`, the settings are the arguments of that explicit provider resource, not stack
+    config: they are looked up under the package's keys all the same, and messages name the argument.
+    """
 
     namespaces: tuple[str, ...]
     unread: tuple[str, ...] = ()
+    provider: str | None = None
 
     def of(self, setting: str) -> tuple[str, ...]:
         """The full keys of a setting (`token`, `api_token`…), in the order they are read."""
@@ -71,10 +76,20 @@ class ConfigKeys:
     def all(self) -> tuple[str, ...]:
         return tuple(key for setting in SETTING_NAMES for key in self.of(setting))
 
+    def spell(self, where: str) -> str:
+        """A full key, or an environment variable, as the user wrote it."""
+        if self.provider is None or ":" not in where:
+            return where
+        return f"{where.partition(':')[2]} of provider {self.provider}"
+
     def named(self, setting: str) -> str:
         """The setting as a message names it: this face's own key, and the others it also reads."""
-        first, *others = self.of(setting)
+        first, *others = (self.spell(key) for key in self.of(setting))
         return first + (f" (or {' or '.join(others)})" if others else "")
+
+    def for_provider(self, name: str) -> ConfigKeys:
+        """These keys, as the arguments of the explicit provider `name`."""
+        return ConfigKeys(self.namespaces, (), name)
 
 
 # The dynamic provider sees the whole stack config; the engine hands a plugin its own namespace only.
@@ -105,8 +120,10 @@ def _first(setting: str, config: Mapping[str, object], env: Mapping[str, str], k
     return None, ""
 
 
-def _source(where: str) -> str:
-    return "stack config" if ":" in where else "environment"
+def _source(where: str, keys: ConfigKeys) -> str:
+    if ":" not in where:
+        return "environment"
+    return "stack config" if keys.provider is None else f"the arguments of provider {keys.provider}"
 
 
 def _profile_path(env: Mapping[str, str]) -> Path:
@@ -145,6 +162,11 @@ def check_endpoint(endpoint: str, env: Mapping[str, str], field: str = f"{PACKAG
     parts = urlsplit(endpoint)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ConfigurationError(f"{field} must be an http(s) URL such as {DEFAULT_ENDPOINT}, not {endpoint!r}")
+    if parts.path.strip("/") or parts.query or parts.fragment:
+        raise ConfigurationError(
+            f"{field} is {endpoint!r}: give the API's base URL alone, such as {DEFAULT_ENDPOINT} "
+            f"({parts.scheme}://{parts.netloc}); the provider adds the /v2/… paths itself"
+        )
     if parts.scheme == "http" and not _is_loopback(parts.hostname or "") and env.get(ALLOW_HTTP) != "true":
         raise ConfigurationError(
             f"{field} is {endpoint!r}: plain http would send the credentials in clear to {parts.hostname}; "
@@ -154,22 +176,19 @@ def check_endpoint(endpoint: str, env: Mapping[str, str], field: str = f"{PACKAG
 
 
 def missing_credentials(keys: ConfigKeys) -> str:
-    own = {setting: keys.of(setting)[0] for setting in ("token", "secret", "api_token")}
-    also = ""
-    if len(keys.namespaces) > 1:
-        others = ", ".join(key for setting in ("token", "secret", "api_token") for key in keys.of(setting)[1:])
-        also = f"; {others} are read too"
-    unread = "".join(
-        f"\n({namespace}:* keys do not reach this plugin: the engine hands a plugin its own namespace only.)"
-        for namespace in keys.unread
-    )
+    """One line: where credentials may be given, for this face (or explicit provider)."""
+    token, secret, api_token = (keys.of(setting)[0] for setting in ("token", "secret", "api_token"))
+    if keys.provider is not None:
+        given = f"give provider {keys.provider} token and secret (or apiToken)"
+    else:
+        given = f"set {token} and {secret} (or {api_token}) with `pulumi config set --secret`"
+        if len(keys.namespaces) > 1:
+            given += " (" + ", ".join(k for s in ("token", "secret", "api_token") for k in keys.of(s)[1:]) + " are read too)"
+    unread = "".join(f"; {namespace}:* keys do not reach this plugin" for namespace in keys.unread)
     return (
-        "No Clever Cloud credentials found. Give them in one of three ways:\n"
-        f"  1. stack config: `pulumi config set --secret {own['token']} …` and "
-        f"`pulumi config set --secret {own['secret']} …` (or `pulumi config set --secret {own['api_token']} …`){also};\n"
-        "  2. environment: CLEVER_TOKEN and CLEVER_SECRET (or CLEVER_API_TOKEN);\n"
-        "  3. `clever login`, whose profile is read from ~/.config/clever-cloud/clever-tools.json."
-        f"{unread}"
+        f"No Clever Cloud credentials found: {given}, or export CLEVER_TOKEN and CLEVER_SECRET (or CLEVER_API_TOKEN), "
+        f"or run `clever login`{unread}. `pulumi refresh` and `pulumi destroy` use the settings saved by the last "
+        "`pulumi up`, and the environment of the moment."
     )
 
 
@@ -177,8 +196,8 @@ def _missing_half(given: str, missing: str, keys: ConfigKeys) -> ConfigurationEr
     # Named in the namespace the given half was found in, or the face's own when it came from the environment.
     namespace = given.partition(":")[0] if ":" in given else keys.namespaces[0]
     return ConfigurationError(
-        f"{given} is set but {namespace}:{SETTING_NAMES[missing]} is not (nor {ENV_VARS[missing][0]}): "
-        "an OAuth token needs both halves."
+        f"{keys.spell(given)} is set but {keys.spell(f'{namespace}:{SETTING_NAMES[missing]}')} is not "
+        f"(nor {ENV_VARS[missing][0]}): an OAuth token needs both halves."
     )
 
 
@@ -197,9 +216,11 @@ def resolve_settings(
         raise _missing_half(secret_from, "token", keys)
     # The kind of credentials comes from the better-ranked source (stack config before environment);
     # on a tie, the OAuth pair.
-    rank = {"stack config": 0, "environment": 1}
-    oauth_rank = max(rank[_source(token_from)], rank[_source(secret_from)]) if token and secret else None
-    api_rank = rank[_source(api_from)] if api_token else None
+    def rank(where: str) -> int:
+        return 1 if _source(where, keys) == "environment" else 0
+
+    oauth_rank = max(rank(token_from), rank(secret_from)) if token and secret else None
+    api_rank = rank(api_from) if api_token else None
     credentials: Credentials
     if oauth_rank is not None and (api_rank is None or oauth_rank <= api_rank):
         assert token is not None and secret is not None
@@ -211,12 +232,12 @@ def resolve_settings(
             consumer_key=SecretStr(consumer_key or CLEVER_TOOLS_CONSUMER_KEY),
             consumer_secret=SecretStr(consumer_secret or CLEVER_TOOLS_CONSUMER_SECRET),
         )
-        sources = {_source(token_from), _source(secret_from)}
-        source = " and ".join(sorted(sources, key=rank.__getitem__))
-        credentials_from = f"{token_from} and {secret_from}"
+        sources = {_source(token_from, keys), _source(secret_from, keys)}
+        source = " and ".join(sorted(sources, key=lambda s: s == "environment"))
+        credentials_from = f"{keys.spell(token_from)} and {keys.spell(secret_from)}"
     elif api_token:
         credentials = ApiTokenCredentials(api_token=SecretStr(api_token))
-        source, credentials_from = _source(api_from), api_from
+        source, credentials_from = _source(api_from, keys), keys.spell(api_from)
     elif profile := _clever_tools_profile(env):
         credentials = OAuthCredentials(token=SecretStr(profile[0]), secret=SecretStr(profile[1]))
         source = "clever-tools profile"
@@ -227,13 +248,13 @@ def resolve_settings(
     default = API_TOKEN_ENDPOINT if credentials.kind == "api_token" else DEFAULT_ENDPOINT
     organization, _ = _first("organization", config, env, keys)
     origin = Origin(
-        endpoint=endpoint_from or f"{keys.named('endpoint')} (unset: the default {default} is used)",
+        endpoint=keys.spell(endpoint_from) if endpoint_from else f"{keys.named('endpoint')} (unset: the default {default} is used)",
         credentials=credentials_from,
         owner=f"owner_id (orga_<uuid> or user_<uuid>), or {keys.named('organization')} when owner_id is left out",
     )
     return Settings(
         credentials=credentials,
-        endpoint=check_endpoint(endpoint or default, env, endpoint_from or keys.of("endpoint")[0]),
+        endpoint=check_endpoint(endpoint or default, env, keys.spell(endpoint_from or keys.of("endpoint")[0])),
         organization=organization,
         source=source,
         origin=origin,
@@ -269,18 +290,20 @@ def _nearest(name: str, names: Iterable[str], cutoff: float) -> str | None:
     return by_case[found[0]] if found else None
 
 
-def key_problems(keys: Iterable[str]) -> list[tuple[str, str]]:
+def key_problems(keys: Iterable[str], spelled: ConfigKeys | None = None) -> list[tuple[str, str]]:
     """(key, message) for each config key that is surely a mistake; an empty list when all are fine.
 
     Unknown `clevercloud-tcp:*` keys are refused; `clevercloud:*` keys only when they are near misses
-    of a key this provider reads (that namespace also holds pulumi-clevercloud's own keys).
+    of a key this provider reads (that namespace also holds pulumi-clevercloud's own keys). Messages
+    spell keys as `spelled` does (the arguments of an explicit provider), else as stack config keys.
     """
+    spell = spelled.spell if spelled is not None else str
     problems = []
     for key in keys:
         namespace, _, name = key.partition(":")
         if namespace == PACKAGE and name not in PACKAGE_NAMES:
             nearest = _nearest(name, PACKAGE_NAMES, 0.0)
-            problems.append((key, f"{key} is not a setting of this provider; did you mean {PACKAGE}:{nearest}?"))
+            problems.append((key, f"{spell(key)} is not a setting of this provider; did you mean {spell(f'{PACKAGE}:{nearest}')}?"))
         elif namespace == SHARED and name not in SHARED_NAMES:
             nearest = _nearest(name, SHARED_NAMES, NEAR_MISS)
             if nearest is not None:
@@ -288,15 +311,7 @@ def key_problems(keys: Iterable[str]) -> list[tuple[str, str]]:
     return problems
 
 
-def check_keys(keys: Iterable[str]) -> None:
-    """Raises a ConfigurationError naming every mistaken key and its right spelling."""
-    problems = key_problems(keys)
-    if problems:
-        fix = "fix it with `pulumi config rm KEY` and `pulumi config set RIGHT_KEY VALUE`"
-        raise ConfigurationError("; ".join(message for _, message in problems) + f" ({fix})")
-
-
-def options_from(config: Mapping[str, object]) -> ProviderOptions:
+def options_from(config: Mapping[str, object], spelled: ConfigKeys | None = None) -> ProviderOptions:
     """The options among full config keys (`clevercloud-tcp:requestTimeout`), each checked."""
     given = {key.partition(":")[2]: value for key, value in config.items() if key in OPTION_KEYS}
     try:
@@ -304,10 +319,27 @@ def options_from(config: Mapping[str, object]) -> ProviderOptions:
     except ValidationError as exc:
         first = exc.errors()[0]
         name = str(first["loc"][0])
+        key = spelled.spell(f"{PACKAGE}:{name}") if spelled is not None else f"{PACKAGE}:{name}"
         raise ConfigurationError(
-            f"{PACKAGE}:{name}: {first['msg'].lower()}, got {given.get(name)!r} "
+            f"{key}: {first['msg'].lower()}, got {given.get(name)!r} "
             f"(the default is {ProviderOptions.model_fields[_field_of(name)].default})"
         ) from None
+
+
+def settings_problems(config: Mapping[str, object], env: Mapping[str, str], keys: ConfigKeys) -> list[tuple[str, str]]:
+    """(key, message) for every mistake these settings show without asking the API: a mistyped key, an
+    option out of its bounds, credentials missing or half given, an endpoint that is no API base URL.
+    Both faces ask it before anything is sent (at `pulumi preview`); `config` holds full keys."""
+    problems = key_problems(config, keys)
+    try:
+        options_from(config, keys)
+    except ConfigurationError as exc:
+        problems.append(("options", str(exc)))
+    try:
+        resolve_settings(config, env, keys)
+    except ConfigurationError as exc:
+        problems.append(("settings", str(exc)))
+    return problems
 
 
 def _field_of(alias: str) -> str:

@@ -6,17 +6,31 @@
   watches.
 - The package's own notes (a delete that found nothing to remove, a retry) go to stderr, which the
   engine keeps in its log; not every HTTP request.
+- The engine's address, which the engine gives every provider process it starts as its last argument,
+  names the run: the provider processes of one `pulumi` command share what they made (core/ledger.py).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 import threading
 import time
+from collections.abc import Sequence
 
 _started = threading.Event()
+ADDRESS = re.compile(r"[\w.\-\[\]:]+:\d+")
+
+
+def engine_address(argv: Sequence[str] | None = None) -> str | None:
+    """The address of the engine that started this provider process (its last argument), if any; port 0
+    says there is none (a test acting as the engine)."""
+    args = sys.argv[1:] if argv is None else argv
+    if not args or not ADDRESS.fullmatch(args[-1]) or args[-1].endswith(":0"):
+        return None
+    return args[-1]
 
 
 def _exit_with_parent(interval: float) -> None:

@@ -67,7 +67,7 @@ def test_example_up_then_destroy_against_the_emulator(clean_env: dict[str, str],
 def test_missing_credentials_say_how_to_set_them_as_secrets(clean_env: dict[str, str], tmp_path: Path) -> None:
     up = run(clean_env, tmp_path, str(EXAMPLE), "up", "--config", f"appId={APP_ID}")
     assert up.returncode == 1
-    assert "`pulumi config set --secret clevercloud-tcp:token …`" in up.stdout
+    assert "set clevercloud-tcp:token and clevercloud-tcp:secret" in up.stdout
     assert "clevercloud:token" in up.stdout  # pulumi-clevercloud's key, which the dynamic provider reads too
     last = up.stderr.strip().splitlines()
     assert len(last) == 1 and last[0].startswith("clevercloud_tcp.run: pulumi up failed: "), up.stderr

@@ -1,6 +1,6 @@
 """What a provider process keeps during one `pulumi` command: a session (one API client and its cached
-look-ups) per configuration, and one ledger of the redirections it made, in a `Deployment` that each
-face creates and hands to the core.
+look-ups) per configuration, and the ledger of the redirections the command made (`ledger.py`), in a
+`Deployment` that each face creates and hands to the core.
 
 Look-ups (owner, domains) are cached for the life of the process, which is one `pulumi` command: fresh
 enough, and each is asked once however many resources need it.
@@ -16,12 +16,12 @@ from .. import errors
 from ..api.client import CleverCloudClient
 from ..api.models import Vhost
 from ..config import ConfigKeys, ProviderOptions, Settings, options_from, resolve_settings
+from .ledger import Ledger, sweep
 
 CLEVERAPPS_SUFFIX = ".cleverapps.io"
 # Set for the one `pulumi up` that follows an interrupted one: a redirection that already exists for a
 # key the program declares is taken as the one the interrupted run made (see docs/recovery.md).
 RECOVER = "CLEVERCLOUD_TCP_RECOVER"
-Key = tuple[str, str, str, int]  # owner, app, namespace, port
 
 
 def pick_default_host(vhosts: list[Vhost], namespace: str, favourite: Vhost | None) -> str | None:
@@ -33,28 +33,6 @@ def pick_default_host(vhosts: list[Vhost], namespace: str, favourite: Vhost | No
     if favourite is not None and favourite.fqdn in custom:
         return favourite.fqdn
     return custom[0] if custom else None
-
-
-class Ledger:
-    """The redirections this process made or took over, whatever the session.
-
-    A rename without alias creates the new resource before the engine deletes the old one, whose state
-    may name the same port: taken over with adopt=True, or handed out again after the old one was
-    removed outside Pulumi. That delete must leave it alone, or the stack would record a port nobody
-    holds; and a rename may change the provider's configuration too, hence one ledger for all sessions.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._keys: set[Key] = set()
-
-    def record(self, key: Key) -> None:
-        with self._lock:
-            self._keys.add(key)
-
-    def holds(self, key: Key) -> bool:
-        with self._lock:
-            return key in self._keys
 
 
 class Session:
@@ -124,11 +102,15 @@ class Session:
 class Deployment:
     """What one provider process keeps for the command it serves: owned by a face, handed to the core."""
 
-    def __init__(self, keys: ConfigKeys, env: Mapping[str, str] | None = None) -> None:
+    def __init__(self, keys: ConfigKeys, env: Mapping[str, str] | None = None, run: str | None = None) -> None:
+        """`run` names the `pulumi` command this process serves (the engine's address): the provider
+        processes of one run share its ledger."""
         self.keys = keys
         self.env = os.environ if env is None else env
         self.recovering = self.env.get(RECOVER) == "true"
-        self.ledger = Ledger()
+        if run:
+            sweep()  # what crashed or finished runs left
+        self.ledger = Ledger(run)
         self._lock = threading.Lock()
         self._sessions: dict[tuple[tuple[str, str], ...], Session] = {}
 

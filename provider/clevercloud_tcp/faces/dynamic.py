@@ -8,6 +8,7 @@ are read in `configure` and the HTTP client is built on first use, both inside t
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Mapping
 from typing import Any
@@ -26,18 +27,23 @@ from pulumi.dynamic import (
 from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
 
-from ..config import DYNAMIC_KEYS, OPTION_KEYS, check_keys
+from .. import errors
+from ..config import DYNAMIC_KEYS, OPTION_KEYS, key_problems, settings_problems
 from ..core import functions, resource
 from ..core.inputs import PYTHON_NAMES
 from ..core.session import Deployment, Session
-from ..hosting import start_provider_process
+from ..hosting import engine_address, start_provider_process
 
 # The configuration this face reads: the whole stack config's keys of both namespaces.
 CONFIG_KEYS = (*DYNAMIC_KEYS.all(), *OPTION_KEYS)
-# `pulumi.dynamic` makes a provider instance per serialized provider it meets (an old state's and the
-# program's may differ), and a rename's create and its old name's delete may meet different ones: what
-# the process made must be known to all of them, so the face keeps one deployment per process.
-_DEPLOYMENT = Deployment(DYNAMIC_KEYS)
+
+
+@functools.cache
+def _deployment() -> Deployment:
+    """The provider process's one deployment. `pulumi.dynamic` makes a provider instance per serialized
+    provider it meets (an old state's and the program's may differ), and a rename's create and its old
+    name's delete may meet different ones: what the process made must be known to all of them."""
+    return Deployment(DYNAMIC_KEYS, run=engine_address())
 
 
 def stack_config_keys(req: ConfigureRequest) -> list[str]:
@@ -62,11 +68,17 @@ class TcpRedirectionProvider(ResourceProvider):
         # traceback (`pulumi.dynamic` formats every error with `traceback.format_exc`).
         sys.tracebacklimit = 0
         start_provider_process()
-        check_keys(stack_config_keys(req))  # the whole stack config: typos of our keys are refused
         self._config = {k: v for k in CONFIG_KEYS if (v := req.config.get(k)) is not None}
+        # Every mistake that shows without the API fails here, at the first check of `pulumi preview`,
+        # before anything is sent; typos are looked for in the whole stack config.
+        typos = key_problems(k for k in stack_config_keys(req) if k not in self._config)
+        problems = typos + settings_problems(self._config, _deployment().env, DYNAMIC_KEYS)
+        if problems:
+            fix = " (fix a key with `pulumi config rm KEY` and `pulumi config set RIGHT_KEY VALUE`)" if typos else ""
+            raise errors.ConfigurationError("; ".join(message for _, message in problems) + fix)
 
     def session(self) -> Session:
-        return _DEPLOYMENT.session(getattr(self, "_config", {}))
+        return _deployment().session(getattr(self, "_config", {}))
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         checked = resource.check(_core_values(olds), _core_values(news))

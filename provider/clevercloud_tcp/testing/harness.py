@@ -25,6 +25,9 @@ from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 from ..faces.dynamic import TcpRedirectionProvider
 
 PROVIDER_KEY = "__provider"
+# The engine's address as a provider process gets it; port 0 says there is no engine to dial (a provider
+# dials its engine only for Construct and Call, which a TcpRedirection never needs).
+NO_ENGINE = "127.0.0.1:0"
 URN_PREFIX = "urn:pulumi:test::clevercloud-tcp::pulumi-python:dynamic/clevercloud-tcp:TcpRedirection::"
 
 
@@ -59,8 +62,20 @@ class ProviderHost:
     stderr: ClassVar[int | None] = None  # the process's stderr: the caller's, unless a subclass says otherwise
     process_name: ClassVar[str] = "the dynamic provider host (python -m pulumi.dynamic)"
 
-    def __init__(self, config: Mapping[str, str] | None = None, env: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        config: Mapping[str, str] | None = None,
+        env: Mapping[str, str] | None = None,
+        engine: str = NO_ENGINE,
+        configure: bool = True,
+    ) -> None:
+        """`engine`: the address handed to the process as the engine's; hosts given the same one act as the
+        provider processes of one `pulumi` command (port 0: none, each process on its own). With
+        `configure=False` the process is left unconfigured, as the engine leaves it for CheckConfig."""
         self.config = dict(config or {})
+        self.engine = engine
+        self.configure = configure
+        self.provider_urn = ""  # the engine names the provider resource in Configure; here, no one
         self.env = dict(os.environ if env is None else env)
         # A private loop for serializing properties: asyncio.run would leave the calling thread
         # without a current event loop, which later pulumi code (mocks) expects to find.
@@ -80,7 +95,9 @@ class ProviderHost:
                 raise StartupError(f"{self.process_name}: {how}")
             self._channel = grpc.insecure_channel(f"127.0.0.1:{int(said)}")
             self.stub = provider_pb2_grpc.ResourceProviderStub(self._channel)
-            self.stub.Configure(provider_pb2.ConfigureRequest(args=self._struct(self.config), acceptSecrets=False))
+            if self.configure:
+                request = provider_pb2.ConfigureRequest(args=self._struct(self.config), acceptSecrets=False, urn=self.provider_urn)
+                self.stub.Configure(request)
         except grpc.RpcError as err:
             self._stop()
             raise StartupError(f"{self.process_name}: Configure refused: {err.details()}") from None
@@ -113,7 +130,7 @@ class ProviderHost:
 
     def _command(self) -> list[str]:
         """The provider process, as the engine starts it; it prints its port first."""
-        return [sys.executable, "-u", "-m", "pulumi.dynamic"]
+        return [sys.executable, "-u", "-m", "pulumi.dynamic", self.engine]
 
     def _struct(self, props: Mapping[str, Any]) -> struct_pb2.Struct:
         return self._loop.run_until_complete(rpc.serialize_properties(dict(props), {}))

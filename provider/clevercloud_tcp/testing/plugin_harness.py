@@ -14,26 +14,40 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from google.protobuf import struct_pb2
+from pulumi.runtime.proto import provider_pb2
 
+from ..config import PACKAGE
 from ..faces.plugin import TYPE
-from .harness import ProviderHost
+from .harness import NO_ENGINE, ProviderHost
 
 PLUGIN = "pulumi-resource-clevercloud-tcp"
-# The plugin dials its engine only for Construct and Call, which a TcpRedirection never needs.
-NO_ENGINE = "127.0.0.1:0"
+__all__ = ["NO_ENGINE", "PLUGIN", "PluginHost"]
 
 
 class PluginHost(ProviderHost):
-    """`with PluginHost({"endpoint": …, "token": …, "secret": …}) as host:` runs one plugin process."""
+    """`with PluginHost({"endpoint": …, "token": …, "secret": …}) as host:` runs one plugin process.
+
+    `provider` names the provider resource it serves: `default` (the stack config's), or the name of an
+    explicit provider, whose settings are its arguments.
+    """
 
     urn_prefix: ClassVar[str] = f"urn:pulumi:test::clevercloud-tcp::{TYPE}::"
     # The plugin logs each API request at INFO, which the engine keeps for `-v`; here nobody reads it.
     stderr: ClassVar[int | None] = subprocess.DEVNULL
     process_name: ClassVar[str] = f"the plugin {PLUGIN}"
 
+    def __init__(self, config: Mapping[str, Any] | None = None, *, provider: str = "default", **host: Any) -> None:
+        super().__init__(config, **host)
+        self.provider_urn = f"urn:pulumi:test::clevercloud-tcp::pulumi:providers:{PACKAGE}::{provider}"
+
+    def check_config(self, settings: Mapping[str, Any]) -> list[str]:
+        """CheckConfig as the engine sends it at preview, before Configure: the reasons of its failures."""
+        request = provider_pb2.CheckRequest(urn=self.provider_urn, olds=self._struct({}), news=self._struct(settings))
+        return [failure.reason for failure in self.stub.CheckConfig(request).failures]
+
     def _command(self) -> list[str]:
         # The console script beside this interpreter, as the engine finds it on PATH in a virtualenv.
-        return [sys.executable, "-u", str(Path(sys.executable).parent / PLUGIN), NO_ENGINE]
+        return [sys.executable, "-u", str(Path(sys.executable).parent / PLUGIN), self.engine]
 
     def _with_provider(self, props: Mapping[str, Any]) -> struct_pb2.Struct:
         return self._struct(props)  # a plugin is its own code: nothing to pass in `__provider`

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from pulumi.provider.experimental import provider as p
 
 from ... import errors
-from ...config import PACKAGE, PLUGIN_KEYS, key_problems
+from ...config import PACKAGE, PLUGIN_KEYS, ConfigKeys, settings_problems
 from ...core import functions, resource
 from ...core.inputs import CAMEL_NAMES, FIND_HOST
 from ...core.session import Deployment, Session
@@ -28,6 +28,18 @@ T = TypeVar("T")
 
 def schema_text() -> str:
     return resources.files(__package__).joinpath("schema.json").read_text(encoding="utf-8")
+
+
+def keys_of(urn: str) -> ConfigKeys:
+    """How the settings of the provider `urn` are spelled: stack config for the default provider (the
+    engine names it `default` or `default_<version>`), the resource's arguments for an explicit one."""
+    name = urn.rpartition("::")[2]
+    return PLUGIN_KEYS if not name or name == "default" or name.startswith("default_") else PLUGIN_KEYS.for_provider(name)
+
+
+def _settings(inputs: dict[str, Any]) -> dict[str, object]:
+    """A provider's inputs as full config keys, without what the engine adds or nobody set."""
+    return {f"{PACKAGE}:{k}": v for k, v in inputs.items() if k not in ENGINE_KEYS and v is not None}
 
 
 def _failures(failures: list[resource.Failure]) -> list[p.CheckFailure]:
@@ -44,10 +56,19 @@ def _diff_kind(name: str, plan: resource.Plan, news: dict[str, Any]) -> p.Proper
 class TcpRedirectionPlugin(p.Provider):
     """One `TcpRedirection` resource and the package's two functions."""
 
-    def __init__(self) -> None:
+    def __init__(self, run: str | None = None) -> None:
+        """`run`: the engine's address, shared by the provider processes of one `pulumi` command."""
         self._config: dict[str, object] = {}
+        self._engine = run
         # The engine hands a plugin its own config namespace only: messages name those keys alone.
-        self._deployment = Deployment(PLUGIN_KEYS)
+        self._deployment = Deployment(PLUGIN_KEYS, run=run)
+
+    def serve(self, urn: str) -> None:
+        """The provider resource this process serves, as the engine names it before Configure (an
+        explicit provider's messages name its arguments, not stack config keys)."""
+        keys = keys_of(urn)
+        if keys != self._deployment.keys:
+            self._deployment = Deployment(keys, run=self._engine)
 
     def session(self) -> Session:
         return self._deployment.session(self._config)
@@ -61,14 +82,21 @@ class TcpRedirectionPlugin(p.Provider):
         return p.GetSchemaResponse(schema=schema_text())
 
     async def check_config(self, request: p.CheckRequest) -> p.CheckResponse:
-        names = [k for k in request.new_inputs if k not in ENGINE_KEYS]
-        problems = key_problems(f"{PACKAGE}:{name}" for name in names)
-        failures = [p.CheckFailure(key.partition(":")[2], message) for key, message in problems]
+        # Every mistake that shows without the API fails here, at preview, before anything is sent; a
+        # value known only later (from another resource) is checked when the provider is configured.
+        settings = _settings(plain(request.new_inputs))
+        unknown = [k for k, v in settings.items() if v is resource.UNKNOWN]
+        problems = settings_problems({k: v for k, v in settings.items() if k not in unknown}, self._deployment.env, keys_of(request.urn))
+        if unknown:
+            problems = [(key, message) for key, message in problems if key != "settings"]
+        failures = [p.CheckFailure("", message) for _, message in problems]
         return p.CheckResponse(inputs=request.new_inputs, failures=failures)
 
     async def configure(self, request: p.ConfigureRequest) -> p.ConfigureResponse:
-        args = plain(request.args)
-        self._config = {f"{PACKAGE}:{k}": v for k, v in args.items() if k not in ENGINE_KEYS and v is not None}
+        self._config = _settings(plain(request.args))
+        problems = settings_problems(self._config, self._deployment.env, self._deployment.keys)
+        if problems:
+            raise errors.ConfigurationError("; ".join(message for _, message in problems))
         return p.ConfigureResponse(accept_secrets=True, supports_preview=True)
 
     async def invoke(self, request: p.InvokeRequest) -> p.InvokeResponse:

@@ -19,7 +19,7 @@ from pulumi.provider.experimental.server import ProviderServicer
 from pulumi.runtime.proto import provider_pb2_grpc
 
 from ...errors import CleverCloudError
-from ...hosting import start_provider_process
+from ...hosting import engine_address, start_provider_process
 from .face import TcpRedirectionPlugin
 
 # The RPCs this plugin serves: each one of the servicer's, wrapped below.
@@ -52,10 +52,15 @@ async def _one_line(rpc: Callable[[Any, Context], Awaitable[T]], request: Any, c
 class OneLineErrors(ProviderServicer):
     """The provider SDK's servicer, with errors reported as their message only."""
 
+    def __init__(self, args: list[str], version: str, plugin: TcpRedirectionPlugin, engine: str) -> None:
+        super().__init__(args, version, plugin, engine_address=engine)
+        self.plugin = plugin
+
     async def CheckConfig(self, request: Any, context: Context) -> Any:
         return await _one_line(super().CheckConfig, request, context)
 
     async def Configure(self, request: Any, context: Context) -> Any:
+        self.plugin.serve(request.urn)  # the SDK's request leaves the provider's URN out
         return await _one_line(super().Configure, request, context)
 
     async def Check(self, request: Any, context: Context) -> Any:
@@ -89,7 +94,7 @@ def package_version() -> str:
 
 async def _serve(engine: str) -> None:
     server = grpc.aio.server(options=CHANNEL_OPTIONS)
-    servicer = OneLineErrors(sys.argv[1:], package_version(), TcpRedirectionPlugin(), engine_address=engine)
+    servicer = OneLineErrors(sys.argv[1:], package_version(), TcpRedirectionPlugin(run=engine_address([engine])), engine)
     provider_pb2_grpc.add_ResourceProviderServicer_to_server(servicer, server)
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()
