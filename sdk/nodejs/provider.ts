@@ -4,6 +4,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as utilities from "./utilities";
 
+/**
+ * The provider of Clever Cloud TCP redirections. The default provider reads the stack config (`clevercloud-tcp:token`, …); an explicit provider takes the same settings as its arguments, for example to manage applications of two organisations with different credentials in one program. What is not given is read from the environment (CLEVER_TOKEN, CLEVER_SECRET, CLEVER_API_TOKEN, API_HOST, …) and the profile `clever login` saved, when the provider runs. Mistakes (a mistyped or half-given setting, a value of the wrong kind, no credentials anywhere) are refused at `pulumi preview`, before any request. `pulumi refresh` and `pulumi destroy` use the settings saved by the last `pulumi up`.
+ */
 export class Provider extends pulumi.ProviderResource {
     /** @internal */
     public static readonly __pulumiType = 'clevercloud-tcp';
@@ -31,6 +34,16 @@ export class Provider extends pulumi.ProviderResource {
         let resourceInputs: pulumi.Inputs = {};
         opts = opts || {};
         {
+            resourceInputs["apiToken"] = args?.apiToken ? pulumi.secret(args.apiToken) : undefined;
+            resourceInputs["consumerKey"] = args?.consumerKey;
+            resourceInputs["consumerSecret"] = args?.consumerSecret ? pulumi.secret(args.consumerSecret) : undefined;
+            resourceInputs["endpoint"] = args?.endpoint;
+            resourceInputs["organization"] = args?.organization;
+            resourceInputs["requestTimeout"] = pulumi.output(args?.requestTimeout).apply(JSON.stringify);
+            resourceInputs["retryAttempts"] = pulumi.output(args?.retryAttempts).apply(JSON.stringify);
+            resourceInputs["retryTimeout"] = pulumi.output(args?.retryTimeout).apply(JSON.stringify);
+            resourceInputs["secret"] = args?.secret ? pulumi.secret(args.secret) : undefined;
+            resourceInputs["token"] = args?.token ? pulumi.secret(args.token) : undefined;
         }
         opts = pulumi.mergeOptions(utilities.resourceOptsDefaults(), opts);
         super(Provider.__pulumiType, name, resourceInputs, opts);
@@ -41,4 +54,44 @@ export class Provider extends pulumi.ProviderResource {
  * The set of arguments for constructing a Provider resource.
  */
 export interface ProviderArgs {
+    /**
+     * A Clever Cloud API token, used instead of the OAuth pair. When not given: the environment variable CLEVER_API_TOKEN.
+     */
+    apiToken?: pulumi.Input<string | undefined>;
+    /**
+     * OAuth consumer key that issued the token; clever-tools' public one by default. When not given: the environment variable OAUTH_CONSUMER_KEY.
+     */
+    consumerKey?: pulumi.Input<string | undefined>;
+    /**
+     * OAuth consumer secret that issued the token; clever-tools' public one by default. When not given: the environment variable OAUTH_CONSUMER_SECRET.
+     */
+    consumerSecret?: pulumi.Input<string | undefined>;
+    /**
+     * The API's base URL alone, without a path: https://api.clever-cloud.com by default (https://api-bridge.clever-cloud.com with an API token); plain http only to this machine, unless CLEVERCLOUD_TCP_ALLOW_HTTP=true. When not given: the environment variable API_HOST.
+     */
+    endpoint?: pulumi.Input<string | undefined>;
+    /**
+     * Default owner (orga_<uuid> or user_<uuid>) of the applications when a resource gives no ownerId. When not given: the environment variable CLEVER_ORGANIZATION.
+     */
+    organization?: pulumi.Input<string | undefined>;
+    /**
+     * Seconds one API request may take before it counts as a transient failure (connecting may take at most 5 of them). Default 15.
+     */
+    requestTimeout?: pulumi.Input<number | undefined>;
+    /**
+     * Attempts of a call that fails transiently (429, 5xx, refused or dropped connection, timeout), first one included, from 1 to 20. Reads and deletes are retried on every transient failure, a create only where a repeat is safe. Default 5.
+     */
+    retryAttempts?: pulumi.Input<number | undefined>;
+    /**
+     * Seconds all attempts of one call may take together, waits included. Default 60.
+     */
+    retryTimeout?: pulumi.Input<number | undefined>;
+    /**
+     * OAuth token secret of `clever login` (with `token`). When not given: the environment variable CLEVER_SECRET, then the profile `clever login` saved.
+     */
+    secret?: pulumi.Input<string | undefined>;
+    /**
+     * OAuth token of `clever login` (with `secret`). When not given: the environment variable CLEVER_TOKEN, then the profile `clever login` saved.
+     */
+    token?: pulumi.Input<string | undefined>;
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
+// The provider of Clever Cloud TCP redirections. The default provider reads the stack config (`clevercloud-tcp:token`, …); an explicit provider takes the same settings as its arguments, for example to manage applications of two organisations with different credentials in one program. What is not given is read from the environment (CLEVER_TOKEN, CLEVER_SECRET, CLEVER_API_TOKEN, API_HOST, …) and the profile `clever login` saved, when the provider runs. Mistakes (a mistyped or half-given setting, a value of the wrong kind, no credentials anywhere) are refused at `pulumi preview`, before any request. `pulumi refresh` and `pulumi destroy` use the settings saved by the last `pulumi up`.
 type Provider struct {
 	pulumi.ProviderResourceState
 }
@@ -22,6 +23,18 @@ func NewProvider(ctx *pulumi.Context,
 		args = &ProviderArgs{}
 	}
 
+	if args.ApiToken != nil {
+		args.ApiToken = pulumi.ToSecret(args.ApiToken).(pulumi.StringPtrInput)
+	}
+	if args.ConsumerSecret != nil {
+		args.ConsumerSecret = pulumi.ToSecret(args.ConsumerSecret).(pulumi.StringPtrInput)
+	}
+	if args.Secret != nil {
+		args.Secret = pulumi.ToSecret(args.Secret).(pulumi.StringPtrInput)
+	}
+	if args.Token != nil {
+		args.Token = pulumi.ToSecret(args.Token).(pulumi.StringPtrInput)
+	}
 	opts = internal.PkgResourceDefaultOpts(opts)
 	var resource Provider
 	err := ctx.RegisterResource("pulumi:providers:clevercloud-tcp", name, args, &resource, opts...)
@@ -32,10 +45,50 @@ func NewProvider(ctx *pulumi.Context,
 }
 
 type providerArgs struct {
+	// A Clever Cloud API token, used instead of the OAuth pair. When not given: the environment variable CLEVER_API_TOKEN.
+	ApiToken *string `pulumi:"apiToken"`
+	// OAuth consumer key that issued the token; clever-tools' public one by default. When not given: the environment variable OAUTH_CONSUMER_KEY.
+	ConsumerKey *string `pulumi:"consumerKey"`
+	// OAuth consumer secret that issued the token; clever-tools' public one by default. When not given: the environment variable OAUTH_CONSUMER_SECRET.
+	ConsumerSecret *string `pulumi:"consumerSecret"`
+	// The API's base URL alone, without a path: https://api.clever-cloud.com by default (https://api-bridge.clever-cloud.com with an API token); plain http only to this machine, unless CLEVERCLOUD_TCP_ALLOW_HTTP=true. When not given: the environment variable API_HOST.
+	Endpoint *string `pulumi:"endpoint"`
+	// Default owner (orga_<uuid> or user_<uuid>) of the applications when a resource gives no ownerId. When not given: the environment variable CLEVER_ORGANIZATION.
+	Organization *string `pulumi:"organization"`
+	// Seconds one API request may take before it counts as a transient failure (connecting may take at most 5 of them). Default 15.
+	RequestTimeout *float64 `pulumi:"requestTimeout"`
+	// Attempts of a call that fails transiently (429, 5xx, refused or dropped connection, timeout), first one included, from 1 to 20. Reads and deletes are retried on every transient failure, a create only where a repeat is safe. Default 5.
+	RetryAttempts *int `pulumi:"retryAttempts"`
+	// Seconds all attempts of one call may take together, waits included. Default 60.
+	RetryTimeout *float64 `pulumi:"retryTimeout"`
+	// OAuth token secret of `clever login` (with `token`). When not given: the environment variable CLEVER_SECRET, then the profile `clever login` saved.
+	Secret *string `pulumi:"secret"`
+	// OAuth token of `clever login` (with `secret`). When not given: the environment variable CLEVER_TOKEN, then the profile `clever login` saved.
+	Token *string `pulumi:"token"`
 }
 
 // The set of arguments for constructing a Provider resource.
 type ProviderArgs struct {
+	// A Clever Cloud API token, used instead of the OAuth pair. When not given: the environment variable CLEVER_API_TOKEN.
+	ApiToken pulumi.StringPtrInput
+	// OAuth consumer key that issued the token; clever-tools' public one by default. When not given: the environment variable OAUTH_CONSUMER_KEY.
+	ConsumerKey pulumi.StringPtrInput
+	// OAuth consumer secret that issued the token; clever-tools' public one by default. When not given: the environment variable OAUTH_CONSUMER_SECRET.
+	ConsumerSecret pulumi.StringPtrInput
+	// The API's base URL alone, without a path: https://api.clever-cloud.com by default (https://api-bridge.clever-cloud.com with an API token); plain http only to this machine, unless CLEVERCLOUD_TCP_ALLOW_HTTP=true. When not given: the environment variable API_HOST.
+	Endpoint pulumi.StringPtrInput
+	// Default owner (orga_<uuid> or user_<uuid>) of the applications when a resource gives no ownerId. When not given: the environment variable CLEVER_ORGANIZATION.
+	Organization pulumi.StringPtrInput
+	// Seconds one API request may take before it counts as a transient failure (connecting may take at most 5 of them). Default 15.
+	RequestTimeout pulumi.Float64PtrInput
+	// Attempts of a call that fails transiently (429, 5xx, refused or dropped connection, timeout), first one included, from 1 to 20. Reads and deletes are retried on every transient failure, a create only where a repeat is safe. Default 5.
+	RetryAttempts pulumi.IntPtrInput
+	// Seconds all attempts of one call may take together, waits included. Default 60.
+	RetryTimeout pulumi.Float64PtrInput
+	// OAuth token secret of `clever login` (with `token`). When not given: the environment variable CLEVER_SECRET, then the profile `clever login` saved.
+	Secret pulumi.StringPtrInput
+	// OAuth token of `clever login` (with `secret`). When not given: the environment variable CLEVER_TOKEN, then the profile `clever login` saved.
+	Token pulumi.StringPtrInput
 }
 
 func (ProviderArgs) ElementType() reflect.Type {

@@ -18,11 +18,171 @@ __all__ = ['ProviderArgs', 'Provider']
 
 @pulumi.input_type
 class ProviderArgs:
-    def __init__(__self__):
+    def __init__(__self__, *,
+                 api_token: pulumi.Input[Optional[_builtins.str]] = None,
+                 consumer_key: pulumi.Input[Optional[_builtins.str]] = None,
+                 consumer_secret: pulumi.Input[Optional[_builtins.str]] = None,
+                 endpoint: pulumi.Input[Optional[_builtins.str]] = None,
+                 organization: pulumi.Input[Optional[_builtins.str]] = None,
+                 request_timeout: pulumi.Input[Optional[_builtins.float]] = None,
+                 retry_attempts: pulumi.Input[Optional[_builtins.int]] = None,
+                 retry_timeout: pulumi.Input[Optional[_builtins.float]] = None,
+                 secret: pulumi.Input[Optional[_builtins.str]] = None,
+                 token: pulumi.Input[Optional[_builtins.str]] = None):
         """
         The set of arguments for constructing a Provider resource.
+
+        :param pulumi.Input[_builtins.str] api_token: A Clever Cloud API token, used instead of the OAuth pair. When not given: the environment variable CLEVER_API_TOKEN.
+        :param pulumi.Input[_builtins.str] consumer_key: OAuth consumer key that issued the token; clever-tools' public one by default. When not given: the environment variable OAUTH_CONSUMER_KEY.
+        :param pulumi.Input[_builtins.str] consumer_secret: OAuth consumer secret that issued the token; clever-tools' public one by default. When not given: the environment variable OAUTH_CONSUMER_SECRET.
+        :param pulumi.Input[_builtins.str] endpoint: The API's base URL alone, without a path: https://api.clever-cloud.com by default (https://api-bridge.clever-cloud.com with an API token); plain http only to this machine, unless CLEVERCLOUD_TCP_ALLOW_HTTP=true. When not given: the environment variable API_HOST.
+        :param pulumi.Input[_builtins.str] organization: Default owner (orga_<uuid> or user_<uuid>) of the applications when a resource gives no ownerId. When not given: the environment variable CLEVER_ORGANIZATION.
+        :param pulumi.Input[_builtins.float] request_timeout: Seconds one API request may take before it counts as a transient failure (connecting may take at most 5 of them). Default 15.
+        :param pulumi.Input[_builtins.int] retry_attempts: Attempts of a call that fails transiently (429, 5xx, refused or dropped connection, timeout), first one included, from 1 to 20. Reads and deletes are retried on every transient failure, a create only where a repeat is safe. Default 5.
+        :param pulumi.Input[_builtins.float] retry_timeout: Seconds all attempts of one call may take together, waits included. Default 60.
+        :param pulumi.Input[_builtins.str] secret: OAuth token secret of `clever login` (with `token`). When not given: the environment variable CLEVER_SECRET, then the profile `clever login` saved.
+        :param pulumi.Input[_builtins.str] token: OAuth token of `clever login` (with `secret`). When not given: the environment variable CLEVER_TOKEN, then the profile `clever login` saved.
         """
-        pass
+        if api_token is not None:
+            pulumi.set(__self__, "api_token", api_token)
+        if consumer_key is not None:
+            pulumi.set(__self__, "consumer_key", consumer_key)
+        if consumer_secret is not None:
+            pulumi.set(__self__, "consumer_secret", consumer_secret)
+        if endpoint is not None:
+            pulumi.set(__self__, "endpoint", endpoint)
+        if organization is not None:
+            pulumi.set(__self__, "organization", organization)
+        if request_timeout is not None:
+            pulumi.set(__self__, "request_timeout", request_timeout)
+        if retry_attempts is not None:
+            pulumi.set(__self__, "retry_attempts", retry_attempts)
+        if retry_timeout is not None:
+            pulumi.set(__self__, "retry_timeout", retry_timeout)
+        if secret is not None:
+            pulumi.set(__self__, "secret", secret)
+        if token is not None:
+            pulumi.set(__self__, "token", token)
+
+    @_builtins.property
+    @pulumi.getter(name="apiToken")
+    def api_token(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        A Clever Cloud API token, used instead of the OAuth pair. When not given: the environment variable CLEVER_API_TOKEN.
+        """
+        return pulumi.get(self, "api_token")
+
+    @api_token.setter
+    def api_token(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "api_token", value)
+
+    @_builtins.property
+    @pulumi.getter(name="consumerKey")
+    def consumer_key(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        OAuth consumer key that issued the token; clever-tools' public one by default. When not given: the environment variable OAUTH_CONSUMER_KEY.
+        """
+        return pulumi.get(self, "consumer_key")
+
+    @consumer_key.setter
+    def consumer_key(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "consumer_key", value)
+
+    @_builtins.property
+    @pulumi.getter(name="consumerSecret")
+    def consumer_secret(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        OAuth consumer secret that issued the token; clever-tools' public one by default. When not given: the environment variable OAUTH_CONSUMER_SECRET.
+        """
+        return pulumi.get(self, "consumer_secret")
+
+    @consumer_secret.setter
+    def consumer_secret(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "consumer_secret", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def endpoint(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        The API's base URL alone, without a path: https://api.clever-cloud.com by default (https://api-bridge.clever-cloud.com with an API token); plain http only to this machine, unless CLEVERCLOUD_TCP_ALLOW_HTTP=true. When not given: the environment variable API_HOST.
+        """
+        return pulumi.get(self, "endpoint")
+
+    @endpoint.setter
+    def endpoint(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "endpoint", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def organization(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Default owner (orga_<uuid> or user_<uuid>) of the applications when a resource gives no ownerId. When not given: the environment variable CLEVER_ORGANIZATION.
+        """
+        return pulumi.get(self, "organization")
+
+    @organization.setter
+    def organization(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "organization", value)
+
+    @_builtins.property
+    @pulumi.getter(name="requestTimeout")
+    def request_timeout(self) -> pulumi.Input[Optional[_builtins.float]]:
+        """
+        Seconds one API request may take before it counts as a transient failure (connecting may take at most 5 of them). Default 15.
+        """
+        return pulumi.get(self, "request_timeout")
+
+    @request_timeout.setter
+    def request_timeout(self, value: pulumi.Input[Optional[_builtins.float]]):
+        pulumi.set(self, "request_timeout", value)
+
+    @_builtins.property
+    @pulumi.getter(name="retryAttempts")
+    def retry_attempts(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        Attempts of a call that fails transiently (429, 5xx, refused or dropped connection, timeout), first one included, from 1 to 20. Reads and deletes are retried on every transient failure, a create only where a repeat is safe. Default 5.
+        """
+        return pulumi.get(self, "retry_attempts")
+
+    @retry_attempts.setter
+    def retry_attempts(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "retry_attempts", value)
+
+    @_builtins.property
+    @pulumi.getter(name="retryTimeout")
+    def retry_timeout(self) -> pulumi.Input[Optional[_builtins.float]]:
+        """
+        Seconds all attempts of one call may take together, waits included. Default 60.
+        """
+        return pulumi.get(self, "retry_timeout")
+
+    @retry_timeout.setter
+    def retry_timeout(self, value: pulumi.Input[Optional[_builtins.float]]):
+        pulumi.set(self, "retry_timeout", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def secret(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        OAuth token secret of `clever login` (with `token`). When not given: the environment variable CLEVER_SECRET, then the profile `clever login` saved.
+        """
+        return pulumi.get(self, "secret")
+
+    @secret.setter
+    def secret(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "secret", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def token(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        OAuth token of `clever login` (with `secret`). When not given: the environment variable CLEVER_TOKEN, then the profile `clever login` saved.
+        """
+        return pulumi.get(self, "token")
+
+    @token.setter
+    def token(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "token", value)
 
 
 @pulumi.type_token("pulumi:providers:clevercloud-tcp")
@@ -31,12 +191,32 @@ class Provider(pulumi.ProviderResource):
     def __init__(__self__,
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
+                 api_token: pulumi.Input[Optional[_builtins.str]] = None,
+                 consumer_key: pulumi.Input[Optional[_builtins.str]] = None,
+                 consumer_secret: pulumi.Input[Optional[_builtins.str]] = None,
+                 endpoint: pulumi.Input[Optional[_builtins.str]] = None,
+                 organization: pulumi.Input[Optional[_builtins.str]] = None,
+                 request_timeout: pulumi.Input[Optional[_builtins.float]] = None,
+                 retry_attempts: pulumi.Input[Optional[_builtins.int]] = None,
+                 retry_timeout: pulumi.Input[Optional[_builtins.float]] = None,
+                 secret: pulumi.Input[Optional[_builtins.str]] = None,
+                 token: pulumi.Input[Optional[_builtins.str]] = None,
                  __props__=None):
         """
-        Create a Clevercloud-tcp resource with the given unique name, props, and options.
+        The provider of Clever Cloud TCP redirections. The default provider reads the stack config (`clevercloud-tcp:token`, …); an explicit provider takes the same settings as its arguments, for example to manage applications of two organisations with different credentials in one program. What is not given is read from the environment (CLEVER_TOKEN, CLEVER_SECRET, CLEVER_API_TOKEN, API_HOST, …) and the profile `clever login` saved, when the provider runs. Mistakes (a mistyped or half-given setting, a value of the wrong kind, no credentials anywhere) are refused at `pulumi preview`, before any request. `pulumi refresh` and `pulumi destroy` use the settings saved by the last `pulumi up`.
 
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
+        :param pulumi.Input[_builtins.str] api_token: A Clever Cloud API token, used instead of the OAuth pair. When not given: the environment variable CLEVER_API_TOKEN.
+        :param pulumi.Input[_builtins.str] consumer_key: OAuth consumer key that issued the token; clever-tools' public one by default. When not given: the environment variable OAUTH_CONSUMER_KEY.
+        :param pulumi.Input[_builtins.str] consumer_secret: OAuth consumer secret that issued the token; clever-tools' public one by default. When not given: the environment variable OAUTH_CONSUMER_SECRET.
+        :param pulumi.Input[_builtins.str] endpoint: The API's base URL alone, without a path: https://api.clever-cloud.com by default (https://api-bridge.clever-cloud.com with an API token); plain http only to this machine, unless CLEVERCLOUD_TCP_ALLOW_HTTP=true. When not given: the environment variable API_HOST.
+        :param pulumi.Input[_builtins.str] organization: Default owner (orga_<uuid> or user_<uuid>) of the applications when a resource gives no ownerId. When not given: the environment variable CLEVER_ORGANIZATION.
+        :param pulumi.Input[_builtins.float] request_timeout: Seconds one API request may take before it counts as a transient failure (connecting may take at most 5 of them). Default 15.
+        :param pulumi.Input[_builtins.int] retry_attempts: Attempts of a call that fails transiently (429, 5xx, refused or dropped connection, timeout), first one included, from 1 to 20. Reads and deletes are retried on every transient failure, a create only where a repeat is safe. Default 5.
+        :param pulumi.Input[_builtins.float] retry_timeout: Seconds all attempts of one call may take together, waits included. Default 60.
+        :param pulumi.Input[_builtins.str] secret: OAuth token secret of `clever login` (with `token`). When not given: the environment variable CLEVER_SECRET, then the profile `clever login` saved.
+        :param pulumi.Input[_builtins.str] token: OAuth token of `clever login` (with `secret`). When not given: the environment variable CLEVER_TOKEN, then the profile `clever login` saved.
         """
         ...
     @overload
@@ -45,7 +225,7 @@ class Provider(pulumi.ProviderResource):
                  args: Optional[ProviderArgs] = None,
                  opts: Optional[pulumi.ResourceOptions] = None):
         """
-        Create a Clevercloud-tcp resource with the given unique name, props, and options.
+        The provider of Clever Cloud TCP redirections. The default provider reads the stack config (`clevercloud-tcp:token`, …); an explicit provider takes the same settings as its arguments, for example to manage applications of two organisations with different credentials in one program. What is not given is read from the environment (CLEVER_TOKEN, CLEVER_SECRET, CLEVER_API_TOKEN, API_HOST, …) and the profile `clever login` saved, when the provider runs. Mistakes (a mistyped or half-given setting, a value of the wrong kind, no credentials anywhere) are refused at `pulumi preview`, before any request. `pulumi refresh` and `pulumi destroy` use the settings saved by the last `pulumi up`.
 
         :param str resource_name: The name of the resource.
         :param ProviderArgs args: The arguments to use to populate this resource's properties.
@@ -62,6 +242,16 @@ class Provider(pulumi.ProviderResource):
     def _internal_init(__self__,
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
+                 api_token: pulumi.Input[Optional[_builtins.str]] = None,
+                 consumer_key: pulumi.Input[Optional[_builtins.str]] = None,
+                 consumer_secret: pulumi.Input[Optional[_builtins.str]] = None,
+                 endpoint: pulumi.Input[Optional[_builtins.str]] = None,
+                 organization: pulumi.Input[Optional[_builtins.str]] = None,
+                 request_timeout: pulumi.Input[Optional[_builtins.float]] = None,
+                 retry_attempts: pulumi.Input[Optional[_builtins.int]] = None,
+                 retry_timeout: pulumi.Input[Optional[_builtins.float]] = None,
+                 secret: pulumi.Input[Optional[_builtins.str]] = None,
+                 token: pulumi.Input[Optional[_builtins.str]] = None,
                  __props__=None):
         opts = pulumi.ResourceOptions.merge(_utilities.get_resource_opts_defaults(), opts)
         if not isinstance(opts, pulumi.ResourceOptions):
@@ -71,6 +261,16 @@ class Provider(pulumi.ProviderResource):
                 raise TypeError('__props__ is only valid when passed in combination with a valid opts.id to get an existing resource')
             __props__ = ProviderArgs.__new__(ProviderArgs)
 
+            __props__.__dict__["api_token"] = None if api_token is None else pulumi.Output.secret(api_token)
+            __props__.__dict__["consumer_key"] = consumer_key
+            __props__.__dict__["consumer_secret"] = None if consumer_secret is None else pulumi.Output.secret(consumer_secret)
+            __props__.__dict__["endpoint"] = endpoint
+            __props__.__dict__["organization"] = organization
+            __props__.__dict__["request_timeout"] = pulumi.Output.from_input(request_timeout).apply(pulumi.runtime.to_json) if request_timeout is not None else None
+            __props__.__dict__["retry_attempts"] = pulumi.Output.from_input(retry_attempts).apply(pulumi.runtime.to_json) if retry_attempts is not None else None
+            __props__.__dict__["retry_timeout"] = pulumi.Output.from_input(retry_timeout).apply(pulumi.runtime.to_json) if retry_timeout is not None else None
+            __props__.__dict__["secret"] = None if secret is None else pulumi.Output.secret(secret)
+            __props__.__dict__["token"] = None if token is None else pulumi.Output.secret(token)
         super(Provider, __self__).__init__(
             'clevercloud-tcp',
             resource_name,

@@ -11,27 +11,27 @@ import (
 
 var _ = internal.GetEnvOrDefault
 
-// A Clever Cloud API token, used instead of the OAuth pair. Environment: CLEVER_API_TOKEN. The Python dynamic provider also reads clevercloud:apiToken, the key pulumi-clevercloud uses (clevercloud-tcp:apiToken wins); the plugin sees only clevercloud-tcp:apiToken.
+// A Clever Cloud API token, used instead of the OAuth pair. When not given: the environment variable CLEVER_API_TOKEN.
 func GetApiToken(ctx *pulumi.Context) string {
 	return config.Get(ctx, "clevercloud-tcp:apiToken")
 }
 
-// OAuth consumer key that issued the token; clever-tools' public one by default. Environment: OAUTH_CONSUMER_KEY. The Python dynamic provider also reads clevercloud:consumerKey, the key pulumi-clevercloud uses (clevercloud-tcp:consumerKey wins); the plugin sees only clevercloud-tcp:consumerKey.
+// OAuth consumer key that issued the token; clever-tools' public one by default. When not given: the environment variable OAUTH_CONSUMER_KEY.
 func GetConsumerKey(ctx *pulumi.Context) string {
 	return config.Get(ctx, "clevercloud-tcp:consumerKey")
 }
 
-// OAuth consumer secret that issued the token; clever-tools' public one by default. Environment: OAUTH_CONSUMER_SECRET. The Python dynamic provider also reads clevercloud:consumerSecret, the key pulumi-clevercloud uses (clevercloud-tcp:consumerSecret wins); the plugin sees only clevercloud-tcp:consumerSecret.
+// OAuth consumer secret that issued the token; clever-tools' public one by default. When not given: the environment variable OAUTH_CONSUMER_SECRET.
 func GetConsumerSecret(ctx *pulumi.Context) string {
 	return config.Get(ctx, "clevercloud-tcp:consumerSecret")
 }
 
-// API base URL, without trailing slash: https://api.clever-cloud.com (https://api-bridge.clever-cloud.com with an API token); plain http only to this machine, unless CLEVERCLOUD_TCP_ALLOW_HTTP=true. Environment: API_HOST. The Python dynamic provider also reads clevercloud:endpoint, the key pulumi-clevercloud uses (clevercloud-tcp:endpoint wins); the plugin sees only clevercloud-tcp:endpoint.
+// The API's base URL alone, without a path: https://api.clever-cloud.com by default (https://api-bridge.clever-cloud.com with an API token); plain http only to this machine, unless CLEVERCLOUD_TCP_ALLOW_HTTP=true. When not given: the environment variable API_HOST.
 func GetEndpoint(ctx *pulumi.Context) string {
 	return config.Get(ctx, "clevercloud-tcp:endpoint")
 }
 
-// Default owner (orga_<uuid> or user_<uuid>) of the applications when a resource gives no ownerId. Environment: CLEVER_ORGANIZATION. The Python dynamic provider also reads clevercloud:organization, the key pulumi-clevercloud uses (clevercloud-tcp:organization wins); the plugin sees only clevercloud-tcp:organization.
+// Default owner (orga_<uuid> or user_<uuid>) of the applications when a resource gives no ownerId. When not given: the environment variable CLEVER_ORGANIZATION.
 func GetOrganization(ctx *pulumi.Context) string {
 	return config.Get(ctx, "clevercloud-tcp:organization")
 }
@@ -51,12 +51,12 @@ func GetRetryTimeout(ctx *pulumi.Context) float64 {
 	return config.GetFloat64(ctx, "clevercloud-tcp:retryTimeout")
 }
 
-// OAuth token secret of `clever login` (with `token`). Environment: CLEVER_SECRET. The Python dynamic provider also reads clevercloud:secret, the key pulumi-clevercloud uses (clevercloud-tcp:secret wins); the plugin sees only clevercloud-tcp:secret.
+// OAuth token secret of `clever login` (with `token`). When not given: the environment variable CLEVER_SECRET, then the profile `clever login` saved.
 func GetSecret(ctx *pulumi.Context) string {
 	return config.Get(ctx, "clevercloud-tcp:secret")
 }
 
-// OAuth token of `clever login` (with `secret`). Environment: CLEVER_TOKEN. The Python dynamic provider also reads clevercloud:token, the key pulumi-clevercloud uses (clevercloud-tcp:token wins); the plugin sees only clevercloud-tcp:token.
+// OAuth token of `clever login` (with `secret`). When not given: the environment variable CLEVER_TOKEN, then the profile `clever login` saved.
 func GetToken(ctx *pulumi.Context) string {
 	return config.Get(ctx, "clevercloud-tcp:token")
 }

@@ -23,35 +23,35 @@ class _ExportableConfig(types.ModuleType):
     @_builtins.property
     def api_token(self) -> Optional[str]:
         """
-        A Clever Cloud API token, used instead of the OAuth pair. Environment: CLEVER_API_TOKEN. The Python dynamic provider also reads clevercloud:apiToken, the key pulumi-clevercloud uses (clevercloud-tcp:apiToken wins); the plugin sees only clevercloud-tcp:apiToken.
+        A Clever Cloud API token, used instead of the OAuth pair. When not given: the environment variable CLEVER_API_TOKEN.
         """
         return __config__.get('apiToken')
 
     @_builtins.property
     def consumer_key(self) -> Optional[str]:
         """
-        OAuth consumer key that issued the token; clever-tools' public one by default. Environment: OAUTH_CONSUMER_KEY. The Python dynamic provider also reads clevercloud:consumerKey, the key pulumi-clevercloud uses (clevercloud-tcp:consumerKey wins); the plugin sees only clevercloud-tcp:consumerKey.
+        OAuth consumer key that issued the token; clever-tools' public one by default. When not given: the environment variable OAUTH_CONSUMER_KEY.
         """
         return __config__.get('consumerKey')
 
     @_builtins.property
     def consumer_secret(self) -> Optional[str]:
         """
-        OAuth consumer secret that issued the token; clever-tools' public one by default. Environment: OAUTH_CONSUMER_SECRET. The Python dynamic provider also reads clevercloud:consumerSecret, the key pulumi-clevercloud uses (clevercloud-tcp:consumerSecret wins); the plugin sees only clevercloud-tcp:consumerSecret.
+        OAuth consumer secret that issued the token; clever-tools' public one by default. When not given: the environment variable OAUTH_CONSUMER_SECRET.
         """
         return __config__.get('consumerSecret')
 
     @_builtins.property
     def endpoint(self) -> Optional[str]:
         """
-        API base URL, without trailing slash: https://api.clever-cloud.com (https://api-bridge.clever-cloud.com with an API token); plain http only to this machine, unless CLEVERCLOUD_TCP_ALLOW_HTTP=true. Environment: API_HOST. The Python dynamic provider also reads clevercloud:endpoint, the key pulumi-clevercloud uses (clevercloud-tcp:endpoint wins); the plugin sees only clevercloud-tcp:endpoint.
+        The API's base URL alone, without a path: https://api.clever-cloud.com by default (https://api-bridge.clever-cloud.com with an API token); plain http only to this machine, unless CLEVERCLOUD_TCP_ALLOW_HTTP=true. When not given: the environment variable API_HOST.
         """
         return __config__.get('endpoint')
 
     @_builtins.property
     def organization(self) -> Optional[str]:
         """
-        Default owner (orga_<uuid> or user_<uuid>) of the applications when a resource gives no ownerId. Environment: CLEVER_ORGANIZATION. The Python dynamic provider also reads clevercloud:organization, the key pulumi-clevercloud uses (clevercloud-tcp:organization wins); the plugin sees only clevercloud-tcp:organization.
+        Default owner (orga_<uuid> or user_<uuid>) of the applications when a resource gives no ownerId. When not given: the environment variable CLEVER_ORGANIZATION.
         """
         return __config__.get('organization')
 
@@ -79,14 +79,14 @@ class _ExportableConfig(types.ModuleType):
     @_builtins.property
     def secret(self) -> Optional[str]:
         """
-        OAuth token secret of `clever login` (with `token`). Environment: CLEVER_SECRET. The Python dynamic provider also reads clevercloud:secret, the key pulumi-clevercloud uses (clevercloud-tcp:secret wins); the plugin sees only clevercloud-tcp:secret.
+        OAuth token secret of `clever login` (with `token`). When not given: the environment variable CLEVER_SECRET, then the profile `clever login` saved.
         """
         return __config__.get('secret')
 
     @_builtins.property
     def token(self) -> Optional[str]:
         """
-        OAuth token of `clever login` (with `secret`). Environment: CLEVER_TOKEN. The Python dynamic provider also reads clevercloud:token, the key pulumi-clevercloud uses (clevercloud-tcp:token wins); the plugin sees only clevercloud-tcp:token.
+        OAuth token of `clever login` (with `secret`). When not given: the environment variable CLEVER_TOKEN, then the profile `clever login` saved.
         """
         return __config__.get('token')
 
