@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -20,6 +21,7 @@ from pydantic import SecretStr
 from clevercloud_tcp import OAuthCredentials, RetryPolicy
 from clevercloud_tcp.emulator.fixture import ORG_ID
 from clevercloud_tcp.emulator.process import EmulatorProcess
+from clevercloud_tcp.runtime.local_stack import engine_env
 from clevercloud_tcp.testing.harness import NO_ENGINE, ProviderHost
 from clevercloud_tcp.testing.plugin_harness import PluginHost
 
@@ -56,6 +58,20 @@ def provider_host(face: str, emulator: EmulatorProcess, engine: str = NO_ENGINE,
         },
         engine=engine,
     )
+
+
+def plain_export(pulumi_cli: Path, state_dir: Path, stack: str = "dev") -> str:
+    """`pulumi stack export` of a `make_stack` stack as a user runs it: without --show-secrets (the
+    Automation API's export_stack always adds it)."""
+    done = subprocess.run(
+        [str(pulumi_cli / "pulumi"), "stack", "export", "--stack", stack],
+        cwd=state_dir,
+        env={**os.environ, **engine_env(pulumi_cli, state_dir)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout
 
 
 def quiet(_: str) -> None:

@@ -320,8 +320,11 @@ def options_from(config: Mapping[str, object], spelled: ConfigKeys | None = None
         first = exc.errors()[0]
         name = str(first["loc"][0])
         key = spelled.spell(f"{PACKAGE}:{name}") if spelled is not None else f"{PACKAGE}:{name}"
+        value = given.get(name)
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)  # numbers cross the protocol as floats; show the one the user wrote
         raise ConfigurationError(
-            f"{key}: {first['msg'].lower()}, got {given.get(name)!r} "
+            f"{key}: {first['msg'].lower()}, got {value!r} "
             f"(the default is {ProviderOptions.model_fields[_field_of(name)].default})"
         ) from None
 

@@ -13,9 +13,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import os
 import re
-import subprocess
 import traceback
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -40,9 +38,8 @@ from clevercloud_tcp.core.session import Deployment
 from clevercloud_tcp.emulator import Fixture
 from clevercloud_tcp.emulator.fixture import App, NamespaceSpec, Owner, TokenPair, User
 from clevercloud_tcp.emulator.process import EmulatorProcess
-from clevercloud_tcp.runtime.local_stack import engine_env
 from faces import DYNAMIC, FACES, Face
-from support import StackFactory
+from support import StackFactory, plain_export
 
 TOKEN = "tok-PLANTED-7f3a"
 SECRET = "sec-PLANTED-91bc"
@@ -155,19 +152,6 @@ def leaking_lines(lines: Iterable[str], *, config_secrets: bool) -> list[str]:
     return [
         line for line in lines if leaks(line) and not (config_secrets and ENGINE_CONFIGURE_LOG.search(line))
     ]
-
-
-def plain_export(pulumi_cli: Path, state_dir: Path) -> str:
-    """`pulumi stack export` as a user runs it: without --show-secrets (the Automation API always adds it)."""
-    done = subprocess.run(
-        [str(pulumi_cli / "pulumi"), "stack", "export", "--stack", "dev"],
-        cwd=state_dir,
-        env={**os.environ, **engine_env(pulumi_cli, state_dir)},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return done.stdout
 
 
 def assert_nothing_leaked(
