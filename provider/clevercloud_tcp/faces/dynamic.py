@@ -82,7 +82,9 @@ class TcpRedirectionProvider(ResourceProvider):
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         checked = resource.check(_core_values(olds), _core_values(news))
-        failures = [CheckFailure(f.prop, f"{PYTHON_NAMES[f.prop]}: {f.reason}") for f in checked.failures]
+        # No property: the engine then prints our reason alone, which names the field as Python spells it
+        # (with one, it would also print the schema's name: two names for one field).
+        failures = [CheckFailure("", f"{PYTHON_NAMES[f.prop]}: {f.reason}") for f in checked.failures]
         return CheckResult({k: UNKNOWN if v is resource.UNKNOWN else v for k, v in checked.inputs.items()}, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:

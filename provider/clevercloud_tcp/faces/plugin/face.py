@@ -43,8 +43,8 @@ def _settings(inputs: dict[str, Any]) -> dict[str, object]:
 
 
 def _failures(failures: list[resource.Failure]) -> list[p.CheckFailure]:
-    # The program's property names are the schema's (YAML, TypeScript, Go); the message names it too.
-    return [p.CheckFailure(f.prop, f"{f.prop}: {f.reason}") for f in failures]
+    # The engine prints "property appId value … has a problem: <reason>": the schema's name, once.
+    return [p.CheckFailure(f.prop, f.reason) for f in failures]
 
 
 def _diff_kind(name: str, plan: resource.Plan, news: dict[str, Any]) -> p.PropertyDiffKind:
