@@ -62,6 +62,7 @@ class TcpRedirectionProvider(ResourceProvider):
 
     __module__ = "clevercloud_tcp.provider"  # where stacks find it when they unpickle it
     _config: dict[str, object]
+    _refused: str  # what is wrong with the settings, found in configure
 
     def configure(self, req: ConfigureRequest) -> None:
         # Only the provider host calls configure: there, the user reads our message, not the host's
@@ -69,15 +70,16 @@ class TcpRedirectionProvider(ResourceProvider):
         sys.tracebacklimit = 0
         start_provider_process()
         self._config = {k: v for k in CONFIG_KEYS if (v := req.config.get(k)) is not None}
-        # Every mistake that shows without the API fails here, at the first check of `pulumi preview`,
-        # before anything is sent; typos are looked for in the whole stack config.
+        # Every mistake that shows without the API: check reports it (at `pulumi preview`, before anything
+        # is sent), every other call refuses to go on. Typos are looked for in the whole stack config.
         typos = key_problems(k for k in stack_config_keys(req) if k not in self._config)
         problems = typos + settings_problems(self._config, _deployment().env, DYNAMIC_KEYS)
-        if problems:
-            fix = " (fix a key with `pulumi config rm KEY` and `pulumi config set RIGHT_KEY VALUE`)" if typos else ""
-            raise errors.ConfigurationError("; ".join(message for _, message in problems) + fix)
+        fix = " (fix a key with `pulumi config rm KEY` and `pulumi config set RIGHT_KEY VALUE`)" if typos else ""
+        self._refused = "; ".join(message for _, message in problems) + fix if problems else ""
 
     def session(self) -> Session:
+        if getattr(self, "_refused", ""):
+            raise errors.ConfigurationError(self._refused)
         return _deployment().session(getattr(self, "_config", {}))
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
@@ -85,6 +87,8 @@ class TcpRedirectionProvider(ResourceProvider):
         # No property: the engine then prints our reason alone, which names the field as Python spells it
         # (with one, it would also print the schema's name: two names for one field).
         failures = [CheckFailure("", f"{PYTHON_NAMES[f.prop]}: {f.reason}") for f in checked.failures]
+        if getattr(self, "_refused", ""):
+            failures.insert(0, CheckFailure("", self._refused))
         return CheckResult({k: UNKNOWN if v is resource.UNKNOWN else v for k, v in checked.inputs.items()}, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:

@@ -23,8 +23,9 @@ NO_PULUMI = (
     "run scripts/install-pulumi from a checkout of pulumi-clevercloud-tcp (it builds or finds the CLI "
     "and writes the script), or install the CLI (https://www.pulumi.com/docs/iac/download-install/) and put both on PATH"
 )
-# The stack's own "update failed" line, which comes first and says the least.
-GENERIC_FAILURE = re.compile(r"(update|preview|refresh|destroy) failed")
+# The stack's own "update failed" line, and the program's note that the engine stopped first: they come
+# first and say the least.
+GENERIC_FAILURE = re.compile(r"(update|preview|refresh|destroy) failed|Resource monitor has terminated, shutting down")
 
 
 def find_pulumi() -> Path | None:
@@ -97,7 +98,8 @@ def local_stack(
 
 def first_error(err: auto.CommandError) -> str:
     """The line of a failed CLI command that names the cause."""
-    lines = [line.strip() for line in str(err).splitlines()]
+    # The Automation API's error text puts the CLI's stderr after " stderr: " on the line it starts.
+    lines = [line.strip().removeprefix("stderr:").strip() for line in str(err).splitlines()]
     said = [line.removeprefix("error:").strip() for line in lines if line.startswith("error:")]
     telling = [line for line in said if not GENERIC_FAILURE.fullmatch(line)]
     return (telling or said or ["the pulumi CLI failed; its output is above"])[0]
