@@ -8,7 +8,11 @@ provider's delete of the old resource, in another process of the same command, l
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -20,7 +24,8 @@ import clevercloud_tcp.dynamic
 from clevercloud_tcp.emulator import Fixture
 from clevercloud_tcp.emulator.fixture import App, organisation_fixture
 from clevercloud_tcp.emulator.process import EmulatorProcess
-from support import SECRET, TOKEN, StackFactory, held, quiet, recorded
+from clevercloud_tcp.runtime.local_stack import engine_env
+from support import SECRET, TOKEN, StackFactory, held, plain_export, quiet, recorded
 
 ORG = "orga_6a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d"
 USER = "user_6a2b3c4d-5e6f-4a7b-8c9d-000000000001"
@@ -127,5 +132,37 @@ def test_adopt_without_the_alias_keeps_the_port_the_old_resource_named(
     ports = {namespace: port for _, namespace, port in held_before}
     assert {name: value["port"] for name, value in outputs(moved).items()} == {f"{app[4:12]}-{ns}": ports[ns] for ns in NAMESPACES}
     stack.refresh(color="never", on_output=quiet, expect_no_changes=True)
+    stack.destroy(color="never", on_output=quiet)
+    assert held(e2e_emulator) == []
+
+
+def test_state_delete_then_import_moves_a_redirection_reading_only(
+    moving_stack: Callable[[Callable[[], None]], auto.Stack], e2e_emulator: EmulatorProcess, pulumi_cli: Path, tmp_path: Path
+) -> None:
+    """The route of a program that changes language: the dynamic resource leaves the state, the plugin imports it."""
+    app = APPS[0]
+    old = moving_stack(face_program("dynamic", apps=[app])).up(color="never", on_output=quiet)
+    held_before = sorted(held(e2e_emulator))
+    e2e_emulator.clear_log()
+
+    state_dir = tmp_path / "pulumi"
+    for resource in json.loads(plain_export(pulumi_cli, state_dir))["deployment"]["resources"]:
+        if resource["type"] == DYNAMIC_TYPE:
+            cli = [str(pulumi_cli / "pulumi"), "state", "delete", resource["urn"], "--yes", "--stack", "dev"]
+            subprocess.run(cli, cwd=state_dir, env={**os.environ, **engine_env(pulumi_cli, state_dir)}, check=True, capture_output=True)
+
+    def imported() -> None:
+        for namespace in NAMESPACES:
+            name = f"{app[4:12]}-{namespace}"
+            redirection = pulumi_clevercloud_tcp.TcpRedirection(
+                name, app_id=app, namespace=namespace, opts=pulumi.ResourceOptions(import_=f"{app}/{namespace}")
+            )
+            pulumi.export(name, {"port": redirection.port, "url": redirection.url, "id": redirection.id})
+
+    stack = moving_stack(imported)
+    moved = stack.up(color="never", on_output=quiet)
+    assert e2e_emulator.writes() == []
+    assert outputs(moved) == outputs(old)
+    assert sorted(held(e2e_emulator)) == held_before and types(stack) == {PLUGIN_TYPE}
     stack.destroy(color="never", on_output=quiet)
     assert held(e2e_emulator) == []
