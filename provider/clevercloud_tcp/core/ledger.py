@@ -31,7 +31,9 @@ ENTRY_LIFETIME = 24 * 3600.0
 
 def runs_root() -> Path:
     """The per-user folder holding one ledger folder per run."""
-    return Path(tempfile.gettempdir()) / f"clevercloud-tcp-{getpass.getuser()}" / "runs"
+    # The uid where there is one: a provider started with `env -i` in a container may have no user name.
+    user = str(os.getuid()) if hasattr(os, "getuid") else getpass.getuser()
+    return Path(tempfile.gettempdir()) / f"clevercloud-tcp-{user}" / "runs"
 
 
 def _name(text: str) -> str:
@@ -82,7 +84,8 @@ class Ledger:
         written = entry.with_suffix(f".{os.getpid()}")
         for attempt in (1, 2):  # a sweep by another run may remove the folder between mkdir and write
             try:
-                self._folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+                for folder in (self._folder.parent.parent, self._folder.parent, self._folder):
+                    folder.mkdir(exist_ok=True, mode=0o700)  # the user's alone, each level
                 written.write_text(str(os.getpid()))
                 written.replace(entry)  # whole or not at all, for a reader in another process
                 return
