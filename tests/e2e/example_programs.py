@@ -161,6 +161,6 @@ def check_refusal_reads_as_one_line(stack: ExampleStack, emulator: EmulatorProce
     done = stack.invoke("up", app_id="my-app")
     assert done.returncode != 0
     last = done.stderr.strip().splitlines()[-1]
-    assert last.startswith("automation: ") and "property appId value my-app has a problem: expected an application id like app_<uuid>" in last, done.stderr
+    assert last.startswith("automation: ") and "property appId value {my-app} has a problem: expected an application id like app_<uuid>" in last, done.stderr
     assert "Traceback" not in last and " at " not in last
     assert emulator.writes() == []

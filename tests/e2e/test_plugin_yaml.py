@@ -111,7 +111,7 @@ def test_bad_input_and_config_typos_are_refused_before_any_write(project: CliPro
     project.set_config("appId", "my-app")
     with pytest.raises(CliError) as bad_app:
         project.run("up", "--yes")
-    assert "property appId value my-app has a problem: expected an application id like app_<uuid>" in str(bad_app.value)
+    assert "property appId value {my-app} has a problem: expected an application id like app_<uuid>" in str(bad_app.value)
     assert "Traceback" not in str(bad_app.value)
 
     project.set_config("appId", MQTT_APP)
