@@ -3,6 +3,7 @@ through the dynamic provider (an inline Python program) and through the native p
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -61,9 +62,11 @@ def run(ctx: Context, sizes: Sizes, rows: Section) -> None:
             calls = operations()  # a fresh stack, set up untimed
             for op, bounds in expected.items():
                 emu.clear_log()
+                started = time.perf_counter()
                 with ProcessWatch() as watch:
                     calls[op]()
-                _operation_rows(rows, face + op, stack_size, n, bounds, emu.counts(), watch.processes)
+                elapsed = time.perf_counter() - started
+                _operation_rows(rows, face + op, f"{stack_size}; {elapsed:.1f} s", n, bounds, emu.counts(), watch.processes)
                 if op == "up":
                     check_held(emu, n, f"after {face}up")
             check_held(emu, 0, f"after {face}destroy")
