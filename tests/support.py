@@ -11,9 +11,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pulumi
+import pytest
 from pulumi import automation as auto
 from pydantic import SecretStr
 
@@ -31,6 +32,14 @@ OWNER = ORG_ID
 # make_stack(program, config=..., secrets=..., stack=...): see tests/e2e/conftest.py
 StackFactory = Callable[..., auto.Stack]
 FAST_RETRIES = RetryPolicy(attempts=4, total_seconds=10, first_backoff=0.01, max_backoff=0.05)
+
+
+def unavailable(reason: str) -> NoReturn:
+    """A test whose tool or privilege is missing: skips, or fails when CLEVERCLOUD_TCP_REQUIRE_ALL says
+    nothing may be skipped (CI)."""
+    if os.environ.get("CLEVERCLOUD_TCP_REQUIRE_ALL"):
+        pytest.fail(reason + "; CLEVERCLOUD_TCP_REQUIRE_ALL is set, so this is a failure")
+    pytest.skip(reason)
 
 
 def oauth(token: str = TOKEN, secret: str = SECRET) -> OAuthCredentials:
