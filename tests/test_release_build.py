@@ -8,7 +8,6 @@ skip without it, and fail under CLEVERCLOUD_TCP_REQUIRE_ALL (as in CI).
 
 from __future__ import annotations
 
-import os
 import platform
 import re
 import shlex
@@ -25,7 +24,7 @@ import pytest
 
 from clevercloud_tcp.testing import load_module
 from clevercloud_tcp.testing.plugin_harness import PLUGIN
-from support import unavailable
+from support import interpreter, release_from_fresh_clone, unavailable
 
 ROOT = Path(__file__).resolve().parents[1]
 VERSION = (ROOT / "VERSION").read_text().strip()
@@ -35,16 +34,6 @@ GLIBC_FLOOR = (2, 31)
 MAX_ARCHIVE_MIB = 20
 debian_root = load_module("debian_root", ROOT / "scripts" / "debian_root.py")
 glibc_floor = load_module("glibc_floor", ROOT / "scripts" / "glibc_floor.py")
-
-
-def interpreter(minor: str) -> str:
-    """python3.<minor>: on PATH, or as pyenv installs it."""
-    pyenv = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv") / "versions"
-    found = [str(p) for p in sorted(pyenv.glob(f"3.{minor}.*/bin/python3.{minor}"))] + [shutil.which(f"python3.{minor}") or ""]
-    for candidate in filter(None, found):
-        if subprocess.run([candidate, "-c", "import venv, ensurepip"], capture_output=True).returncode == 0:
-            return candidate
-    unavailable(f"no Python 3.{minor} with venv and ensurepip (python3.{minor} on PATH or in pyenv)")
 
 
 def require_root() -> None:
@@ -57,37 +46,11 @@ def require_root() -> None:
             unavailable(f"no `{tool}` on PATH")
 
 
-def fresh_clone(work: Path) -> Path:
-    """The checkout's HEAD, cloned: nothing built, no .venv, no dist."""
-    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
-    clone = work / "clone"
-    subprocess.run(["git", "clone", "--quiet", "--no-checkout", str(ROOT), str(clone)], check=True, timeout=300)
-    subprocess.run(["git", "checkout", "--quiet", "--detach", head], cwd=clone, check=True, timeout=300)
-    return clone
-
-
-def release_from_fresh_clone(work: Path, python: str, *args: str) -> Path:
-    """`scripts/release --out DIR [args]` in a fresh clone, its .venv made by `python`, none of this venv's
-    settings or PATH inherited."""
-    clone, out = fresh_clone(work), work / "dist"
-    venv_bin = str(Path(sys.prefix) / "bin")
-    path = os.pathsep.join(p for p in os.environ["PATH"].split(os.pathsep) if p != venv_bin)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "PYTHON", "PIP_"))}
-    done = subprocess.run(
-        [clone / "scripts" / "release", "--out", out, *args],
-        env={**env, "PATH": path, "PYTHON": python},
-        capture_output=True,
-        text=True,
-        timeout=2400,
-    )
-    assert done.returncode == 0, f"scripts/release failed on a fresh clone with {python}:\n{done.stdout[-3000:]}\n{done.stderr[-5000:]}"
-    return out
-
-
 @pytest.fixture(scope="module")
 def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
     require_root()
-    return release_from_fresh_clone(tmp_path_factory.mktemp("release"), interpreter("11"))
+    # The plugin half: the whole release from a fresh clone is tests/e2e/test_release_from_outside.py's.
+    return release_from_fresh_clone(tmp_path_factory.mktemp("release"), interpreter("11"), "--only", "plugin")
 
 
 @pytest.fixture(scope="module")
@@ -111,23 +74,10 @@ def debian11(release: Path) -> Iterator[Path]:
 # --- the build, from nothing --------------------------------------------------------------------
 
 
-def test_fresh_clone_releases_every_artifact(release: Path) -> None:
-    assert {p.name for p in release.iterdir()} == {
-        ARCHIVE,
-        f"pulumi-clevercloud-tcp-{VERSION}.tgz",
-        f"pulumi_clevercloud_tcp-{VERSION}-py3-none-any.whl",
-        f"pulumi_clevercloud_tcp-{VERSION}.tar.gz",
-        f"clevercloud_tcp-{VERSION}-py3-none-any.whl",
-        f"clevercloud_tcp-{VERSION}.tar.gz",
-        "schema.json",
-        "checksums.txt",
-    }
-
-
 @pytest.mark.parametrize("minor", ["10", "12", "13"])
 def test_fresh_clone_builds_the_packages_with_python_3_x(minor: str, tmp_path: Path) -> None:
     """Python 3.10 and 3.11 venvs start with setuptools 65, 3.12+ with none: the packages build with each.
-    (3.11 builds the whole release above.)"""
+    (3.11 builds the whole release in tests/e2e/test_release_from_outside.py.)"""
     require_root()
     out = release_from_fresh_clone(tmp_path, interpreter(minor), "--only", "packages")
     for name in (f"pulumi_clevercloud_tcp-{VERSION}-py3-none-any.whl", f"clevercloud_tcp-{VERSION}-py3-none-any.whl"):
