@@ -111,7 +111,7 @@ def _debootstrap() -> str:
 
 
 @contextmanager
-def _locked(folder: Path) -> Iterator[None]:
+def locked(folder: Path) -> Iterator[None]:
     """One maker at a time per cache folder (tests and builds may ask for the roots concurrently)."""
     folder.mkdir(parents=True, exist_ok=True)
     with (folder / ".lock").open("w") as lock:
@@ -132,7 +132,7 @@ def base_root(arch: str, log: list[str] | None = None) -> Path:
     """The bare Debian 11 system (`debootstrap --variant=minbase`), made once."""
     require_root()
     target = cache_dir(arch) / "base"
-    with _locked(target.parent):
+    with locked(target.parent):
         if not (target / DONE).exists():
             started = time.monotonic()
             scratch = _fresh(target)
@@ -148,7 +148,7 @@ def build_root(arch: str, log: list[str] | None = None) -> Path:
     """A copy of the base root with a compiler and CPython in /opt/python (shared libpython), made once."""
     base = base_root(arch, log)
     target = cache_dir(arch) / "build"
-    with _locked(target.parent):
+    with locked(target.parent):
         if not (target / DONE).exists():
             started = time.monotonic()
             scratch = _fresh(target)

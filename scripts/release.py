@@ -120,11 +120,14 @@ def pyinstaller_args(entry: str, work: str, hooks: str, strip: bool) -> list[str
 
 ENTRY = "from clevercloud_tcp.faces.plugin import main\n\nmain()\n"
 # Run by the build interpreter on the built folder: removes the .pyc copies of the modules frozen into
-# libpython (os, codecs, abc, io, ...), which the interpreter always takes from itself.
-PRUNE_FROZEN = (
+# libpython (os, codecs, abc, io, ...), which the interpreter always takes from itself, and the packages'
+# RECORD files, which list the build venv's files (paths that differ from one build to the next).
+PRUNE = (
     "import _imp, pathlib, sys; internal = pathlib.Path(sys.argv[1]) / '_internal'\n"
     "for name in _imp._frozen_module_names():\n"
-    "    internal.joinpath(*name.split('.')).with_suffix('.pyc').unlink(missing_ok=True)"
+    "    internal.joinpath(*name.split('.')).with_suffix('.pyc').unlink(missing_ok=True)\n"
+    "for record in internal.glob('*.dist-info/RECORD'):\n"
+    "    record.unlink()"
 )
 
 
@@ -137,7 +140,7 @@ def build_plugin(v: str, out: Path, work: Path, host: str) -> Path:
         (work / "plugin_entry.py").write_text(ENTRY)
         run([sys.executable, *pyinstaller_args(str(work / "plugin_entry.py"), str(work), str(HOOKS), strip=os_name == "linux")], work)
         folder = work / "dist" / PLUGIN
-        run([sys.executable, "-c", PRUNE_FROZEN, folder], work)
+        run([sys.executable, "-c", PRUNE, folder], work)
     executable = PLUGIN + (".exe" if os_name == "windows" else "")
     if not (folder / executable).is_file():
         raise ReleaseError(f"PyInstaller made no {executable} in {folder}")
@@ -154,18 +157,23 @@ def build_in_debian_root(arch: str, work: Path) -> Path:
         with debian_root.scratch_in(root, "plugin-build-") as (outside, inside):
             export_tracked(outside / "src")
             (outside / "plugin_entry.py").write_text(ENTRY)
+            env = {"SOURCE_DATE_EPOCH": str(EPOCH), **debian_root.host_pip_settings(outside, inside)}
+            venv = build_venv(root, f"{inside}/src", env, log)
             python = f"{inside}/venv/bin/python"
+            hooks = f"{inside}/src/scripts/pyinstaller_hooks"
             debian_root.in_root(
                 root,
                 f"""
-                {debian_root.PYTHON} -m venv {inside}/venv
-                {python} -m pip install -q --disable-pip-version-check {shlex.join(BUILD_TOOLS)}
-                {python} -m pip install -q --disable-pip-version-check --no-build-isolation {inside}/src
-                cd {inside} && {python} {shlex.join(pyinstaller_args(f"{inside}/plugin_entry.py", inside, f"{inside}/src/scripts/pyinstaller_hooks", strip=True))}
-                {python} -c {shlex.quote(PRUNE_FROZEN)} {inside}/dist/{PLUGIN}
+                cp -a {venv} {inside}/venv
+                # By name from a wheel folder, not by path: pip then writes no direct_url.json, whose path
+                # would make each build's bytes differ.
+                {python} -m pip wheel -q --no-deps --no-build-isolation --wheel-dir {inside}/wheels {inside}/src
+                {python} -m pip install -q --no-deps --no-index --find-links {inside}/wheels --force-reinstall clevercloud-tcp
+                cd {inside} && {python} {shlex.join(pyinstaller_args(f"{inside}/plugin_entry.py", inside, hooks, strip=True))}
+                {python} -c {shlex.quote(PRUNE)} {inside}/dist/{PLUGIN}
                 """,
                 "the plugin's build in the Debian 11 root",
-                env={"SOURCE_DATE_EPOCH": str(EPOCH), **debian_root.host_pip_settings(outside, inside)},
+                env=env,
             )
             shutil.copytree(outside / "dist" / PLUGIN, work / "dist" / PLUGIN, symlinks=True)
     except debian_root.RootError as err:
@@ -173,6 +181,30 @@ def build_in_debian_root(arch: str, work: Path) -> Path:
     for line in log:
         print(f"release: {line}", file=sys.stderr)
     return work / "dist" / PLUGIN
+
+
+def build_venv(root: Path, src: str, env: dict[str, str], log: list[str]) -> str:
+    """The root's venv of the plugin's dependencies and the build tools, made once per pyproject.toml and
+    BUILD_TOOLS (the path inside the root); each build works on a copy of it."""
+    key = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + " ".join(BUILD_TOOLS).encode()).hexdigest()[:16]
+    venv = f"/opt/build-venv-{key}"
+    with debian_root.locked(root.parent):
+        if not (root / venv.lstrip("/") / "bin" / "python").exists():
+            started = time.monotonic()
+            debian_root.in_root(
+                root,
+                f"""
+                rm -rf /opt/build-venv-*
+                {debian_root.PYTHON} -m venv {venv}.partial
+                {venv}.partial/bin/python -m pip install -q --disable-pip-version-check {shlex.join(BUILD_TOOLS)}
+                {venv}.partial/bin/python -m pip install -q --disable-pip-version-check --no-build-isolation {src}
+                mv {venv}.partial {venv}
+                """,
+                "installing the plugin's dependencies in the Debian 11 root",
+                env=env,
+            )
+            log.append(f"build venv: {time.monotonic() - started:.0f} s")
+    return venv
 
 
 def write_archive(folder: Path, target: Path) -> None:
