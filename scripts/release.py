@@ -108,9 +108,6 @@ def pyinstaller_args(entry: str, work: str, hooks: str, strip: bool) -> list[str
         # Symbol tables off the shared libraries and extension modules: a third of libpython's size.
         *(["--strip"] if strip else []),
         "--additional-hooks-dir", hooks,
-        # Modules that the build environment holds or that other modules name, which the plugin never
-        # imports (setuptools would also add a start-up hook); tests/test_release_build.py checks that
-        # everything in the archive is opened by the plugin.
         *(arg for module in EXCLUDED for arg in ("--exclude-module", module)),
         # grpc's compiled module imports it, where PyInstaller cannot see (pydoc and runpy brought it before).
         "--hidden-import", "pkgutil",
@@ -124,7 +121,7 @@ ENTRY = "from clevercloud_tcp.faces.plugin import main\n\nmain()\n"
 # RECORD files, which list the build venv's files (paths that differ from one build to the next).
 PRUNE = (
     "import _imp, pathlib, sys; internal = pathlib.Path(sys.argv[1]) / '_internal'\n"
-    "for name in _imp._frozen_module_names():\n"
+    "for name in getattr(_imp, '_frozen_module_names', list)():  # 3.11+; 3.10 freezes no such modules\n"
     "    internal.joinpath(*name.split('.')).with_suffix('.pyc').unlink(missing_ok=True)\n"
     "for record in internal.glob('*.dist-info/RECORD'):\n"
     "    record.unlink()"
