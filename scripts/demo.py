@@ -60,6 +60,9 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the stack and the emulator until Ctrl-C")
     parser.add_argument("--port", type=int, default=0, help="emulator port (default: any free one)")
     args = parser.parse_args()
+    # Ctrl-C stops the demo however it was started: a process launched in the background (nohup, `cmd &`
+    # in a script, some CI step runners) inherits SIGINT ignored, and Python then installs no handler.
+    signal.signal(signal.SIGINT, _interrupt)
 
     with tempfile.TemporaryDirectory(prefix="clevercloud-tcp-demo-") as work, EmulatorProcess(
         state=Path(work) / "emulator.sqlite", port=args.port

@@ -1,10 +1,12 @@
 """Builds, from the checkout, everything a release publishes; `scripts/release` runs it in the project's venv.
 
-    scripts/release [--out DIR] [--only plugin|packages]
+    scripts/release [--out DIR] [--only plugin|packages] [--plugin-host debian11|native]
 
 - plugin: the provider plugin as a self-contained executable (PyInstaller, one folder: no Python
   needed where it runs) for this machine's os/arch, archived as the engine downloads it:
   `pulumi-resource-clevercloud-tcp-v<V>-<os>-<arch>.tar.gz`, executable at the root, no symlinks.
+  On Linux it is built in a Debian 11 root (debian_root.py; needs root) so that it runs on glibc 2.31
+  and newer; `--plugin-host native` builds it with this venv's Python instead (this machine's glibc).
 - packages: the npm tarball, the Python SDK's and the provider package's wheels and sdists, schema.json,
   and `checksums.txt` (sha256, `sha256sum -c` format) over every file in DIR, archives built elsewhere
   and copied into DIR first included. The Go SDK is published by tagging the commit (sdk/go/vX.Y.Z).
@@ -19,6 +21,7 @@ import io
 import json
 import os
 import platform
+import shlex
 import shutil
 import subprocess
 import sys
@@ -28,12 +31,33 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+import debian_root
+
 ROOT = Path(__file__).resolve().parents[1]
 PLUGIN = "pulumi-resource-clevercloud-tcp"
 NPM_PACKAGE = "pulumi-clevercloud-tcp"
 OSES = {"linux": "linux", "darwin": "darwin", "win32": "windows"}
 ARCHES = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
-EXCLUDED = ("setuptools", "pkg_resources", "_distutils_hack", "pytest", "_pytest", "hypothesis", "debugpy", "IPython")
+# The build tools the Debian root's build venv gets (as the release extra pins them for the native build).
+BUILD_TOOLS = ("pyinstaller==6.22.3", "setuptools==84.2.1")
+HOOKS = ROOT / "scripts" / "pyinstaller_hooks"
+# Modules PyInstaller would bundle because something names them, which the plugin never imports: the build
+# and test tools of the build environment (setuptools would also add a start-up hook), the standard
+# library's tools for people (debuggers, docs, tests, mail, XML, GUI), pydantic's v1 copy and plugins.
+# tests/test_release_build.py runs the plugin under strace and fails on any top-level module it never opens.
+EXCLUDED = (
+    "setuptools", "pkg_resources", "_distutils_hack", "pytest", "_pytest", "hypothesis", "debugpy", "IPython",
+    "unittest", "doctest", "pdb", "bdb", "cmd", "code", "codeop", "pydoc", "pydoc_data", "xmlrpc", "xml", "pyexpat",
+    "smtplib", "ftplib", "netrc", "webbrowser", "tkinter", "sqlite3", "dbm", "shelve", "pickletools", "_pydecimal",
+    "optparse", "getopt", "getpass", "tty", "termios", "xdrlib", "symtable", "tracemalloc", "py_compile", "runpy",
+    "socketserver", "http.server", "configparser", "tomllib", "statistics", "_statistics", "colorsys", "glob",
+    "mmap", "resource", "grp", "_posixshmem", "_multiprocessing", "multiprocessing.shared_memory",
+    "_md5", "_sha1", "_sha256", "_sha3", "pprint",
+    "_multibytecodec", "_codecs_jp", "_codecs_kr", "_codecs_cn", "_codecs_tw", "_codecs_hk", "_codecs_iso2022",
+    "_aix_support", "_bootsubprocess", "_py_abc", "_threading_local", "nturl2path",
+    "pydantic.v1", "pydantic.mypy", "pydantic._hypothesis_plugin", "pydantic.experimental",
+    "wrapt", "html", "tarfile", "gzip", "sre_compile", "sre_parse", "sre_constants",
+)  # fmt: skip
 # Archive entries carry this time, so that the same build gives the same bytes (SOURCE_DATE_EPOCH wins).
 EPOCH = int(os.environ.get("SOURCE_DATE_EPOCH", "315532800"))  # 1980-01-01, the oldest a zip can say
 
@@ -70,35 +94,114 @@ def archive_name(v: str, os_name: str, arch: str) -> str:
     return f"{PLUGIN}-v{v}-{os_name}-{arch}.tar.gz"
 
 
-def build_plugin(v: str, out: Path, work: Path) -> Path:
-    """PyInstaller's one-folder build of the plugin's entry point, archived for the engine."""
+def pyinstaller_args(entry: str, work: str, hooks: str, strip: bool) -> list[str]:
+    """PyInstaller's one-folder build of the plugin's entry point, its output in work/dist."""
+    return [
+        "-m", "PyInstaller", "--onedir", "--noconfirm", "--log-level", "WARN",
+        "--name", PLUGIN, "--distpath", f"{work}/dist", "--workpath", f"{work}/build", "--specpath", work,
+        # The version it reports comes from the package's metadata; schema.json is package data.
+        "--copy-metadata", "clevercloud-tcp", "--collect-data", "clevercloud_tcp",
+        # Modules as .pyc files beside the executable rather than in one compressed archive: the
+        # engine waits for a plugin's start-up at every command, and this is what makes it start
+        # sooner than the console script (bench/packaged_plugin.py).
+        "--debug", "noarchive",
+        # Symbol tables off the shared libraries and extension modules: a third of libpython's size.
+        *(["--strip"] if strip else []),
+        "--additional-hooks-dir", hooks,
+        *(arg for module in EXCLUDED for arg in ("--exclude-module", module)),
+        # grpc's compiled module imports it, where PyInstaller cannot see (pydoc and runpy brought it before).
+        "--hidden-import", "pkgutil",
+        entry,
+    ]  # fmt: skip
+
+
+ENTRY = "from clevercloud_tcp.faces.plugin import main\n\nmain()\n"
+# Run by the build interpreter on the built folder: removes the .pyc copies of the modules frozen into
+# libpython (os, codecs, abc, io, ...), which the interpreter always takes from itself, and the packages'
+# RECORD files, which list the build venv's files (paths that differ from one build to the next).
+PRUNE = (
+    "import _imp, pathlib, sys; internal = pathlib.Path(sys.argv[1]) / '_internal'\n"
+    "for name in getattr(_imp, '_frozen_module_names', list)():  # 3.11+; 3.10 freezes no such modules\n"
+    "    internal.joinpath(*name.split('.')).with_suffix('.pyc').unlink(missing_ok=True)\n"
+    "for record in internal.glob('*.dist-info/RECORD'):\n"
+    "    record.unlink()"
+)
+
+
+def build_plugin(v: str, out: Path, work: Path, host: str) -> Path:
+    """The plugin for this machine's os/arch, archived for the engine."""
     os_name, arch = platform_pair()
-    entry = work / "plugin_entry.py"
-    entry.write_text("from clevercloud_tcp.faces.plugin import main\n\nmain()\n")
-    run(
-        [
-            sys.executable, "-m", "PyInstaller", "--onedir", "--noconfirm", "--log-level", "WARN",
-            "--name", PLUGIN, "--distpath", work / "dist", "--workpath", work / "build", "--specpath", work,
-            # The version it reports comes from the package's metadata; schema.json is package data.
-            "--copy-metadata", "clevercloud-tcp", "--collect-data", "clevercloud_tcp",
-            # Modules as .pyc files beside the executable rather than in one compressed archive: the
-            # engine waits for a plugin's start-up at every command, and this is what makes it start
-            # sooner than the console script (bench/packaged_plugin.py).
-            "--debug", "noarchive",
-            # Build and test tools the build environment may hold, which the plugin never imports
-            # (setuptools would also add a start-up hook).
-            *(arg for module in EXCLUDED for arg in ("--exclude-module", module)),
-            entry,
-        ],
-        work,
-    )  # fmt: skip
-    folder = work / "dist" / PLUGIN
+    if host == "debian11":
+        folder = build_in_debian_root(arch, work)
+    else:
+        (work / "plugin_entry.py").write_text(ENTRY)
+        run([sys.executable, *pyinstaller_args(str(work / "plugin_entry.py"), str(work), str(HOOKS), strip=os_name == "linux")], work)
+        folder = work / "dist" / PLUGIN
+        run([sys.executable, "-c", PRUNE, folder], work)
     executable = PLUGIN + (".exe" if os_name == "windows" else "")
     if not (folder / executable).is_file():
         raise ReleaseError(f"PyInstaller made no {executable} in {folder}")
     target = out / archive_name(v, os_name, arch)
     write_archive(folder, target)
     return target
+
+
+def build_in_debian_root(arch: str, work: Path) -> Path:
+    """PyInstaller run in the cached Debian 11 root, on its own CPython, from a clean export of the checkout."""
+    log: list[str] = []
+    try:
+        root = debian_root.build_root(arch, log)
+        with debian_root.scratch_in(root, "plugin-build-") as (outside, inside):
+            export_tracked(outside / "src")
+            (outside / "plugin_entry.py").write_text(ENTRY)
+            env = {"SOURCE_DATE_EPOCH": str(EPOCH), **debian_root.host_pip_settings(outside, inside)}
+            venv = build_venv(root, f"{inside}/src", env, log)
+            python = f"{inside}/venv/bin/python"
+            hooks = f"{inside}/src/scripts/pyinstaller_hooks"
+            debian_root.in_root(
+                root,
+                f"""
+                cp -a {venv} {inside}/venv
+                # By name from a wheel folder, not by path: pip then writes no direct_url.json, whose path
+                # would make each build's bytes differ.
+                {python} -m pip wheel -q --no-deps --no-build-isolation --wheel-dir {inside}/wheels {inside}/src
+                {python} -m pip install -q --no-deps --no-index --find-links {inside}/wheels --force-reinstall clevercloud-tcp
+                cd {inside} && {python} {shlex.join(pyinstaller_args(f"{inside}/plugin_entry.py", inside, hooks, strip=True))}
+                {python} -c {shlex.quote(PRUNE)} {inside}/dist/{PLUGIN}
+                """,
+                "the plugin's build in the Debian 11 root",
+                env=env,
+            )
+            shutil.copytree(outside / "dist" / PLUGIN, work / "dist" / PLUGIN, symlinks=True)
+    except debian_root.RootError as err:
+        raise ReleaseError(str(err)) from None
+    for line in log:
+        print(f"release: {line}", file=sys.stderr)
+    return work / "dist" / PLUGIN
+
+
+def build_venv(root: Path, src: str, env: dict[str, str], log: list[str]) -> str:
+    """The root's venv of the plugin's dependencies and the build tools, made once per pyproject.toml and
+    BUILD_TOOLS (the path inside the root); each build works on a copy of it."""
+    key = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + " ".join(BUILD_TOOLS).encode()).hexdigest()[:16]
+    venv = f"/opt/build-venv-{key}"
+    with debian_root.locked(root.parent):
+        if not (root / venv.lstrip("/") / "bin" / "python").exists():
+            started = time.monotonic()
+            debian_root.in_root(
+                root,
+                f"""
+                rm -rf /opt/build-venv-*
+                {debian_root.PYTHON} -m venv {venv}.partial
+                {venv}.partial/bin/python -m pip install -q --disable-pip-version-check {shlex.join(BUILD_TOOLS)}
+                {venv}.partial/bin/python -m pip install -q --disable-pip-version-check --no-build-isolation {src}
+                mv {venv}.partial {venv}
+                """,
+                "installing the plugin's dependencies in the Debian 11 root",
+                env=env,
+            )
+            log.append(f"build venv: {time.monotonic() - started:.0f} s")
+    return venv
 
 
 def write_archive(folder: Path, target: Path) -> None:
@@ -137,6 +240,15 @@ def build_npm(v: str, out: Path, work: Path) -> Path:
     return tarball
 
 
+def export_tracked(target: Path) -> None:
+    """A clean export of the checkout's tracked files: nothing untracked or built in it gets in."""
+    export = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout
+    for name in filter(None, export.decode().split("\0")):
+        if (ROOT / name).is_file():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, target / name, follow_symlinks=False)
+
+
 def build_python(source: Path, out: Path) -> None:
     """Wheel and sdist, with this environment's setuptools (no download at build time)."""
     run([sys.executable, "-m", "build", "--no-isolation", "--sdist", "--wheel", "--outdir", out, source], source)
@@ -149,12 +261,7 @@ def build_packages(v: str, out: Path, work: Path) -> None:
     shutil.copy(sdk / "pulumi_clevercloud_tcp" / "README.md", sdk / "README.md")  # the project's readme
     build_python(sdk, out)
     provider = work / "provider-package"
-    # From a clean export of the tracked files: nothing untracked or built in the checkout gets in.
-    export = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout
-    for name in filter(None, export.decode().split("\0")):
-        if (ROOT / name).is_file():
-            (provider / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, provider / name, follow_symlinks=False)
+    export_tracked(provider)
     build_python(provider, out)
     shutil.copy(ROOT / "schema.json", out / "schema.json")
 
@@ -174,6 +281,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="scripts/release", description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "dist", help="folder that receives the artifacts (default: dist/)")
     parser.add_argument("--only", choices=["plugin", "packages"], help="build one half (the release pipeline builds the plugin per os/arch)")
+    parser.add_argument(
+        "--plugin-host",
+        choices=["debian11", "native"],
+        default="debian11" if sys.platform == "linux" else "native",
+        help="where the plugin is built: in a Debian 11 root, for glibc 2.31 and newer (default on Linux; needs root), "
+        "or with this venv's Python (elsewhere)",
+    )
     args = parser.parse_args(argv)
     started = time.monotonic()
     try:
@@ -183,7 +297,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="clevercloud-tcp-release-") as scratch:
             work = Path(scratch)
             if args.only in (None, "plugin"):
-                print(f"release: built {build_plugin(v, out, work).name}", file=sys.stderr)
+                print(f"release: built {build_plugin(v, out, work, args.plugin_host).name}", file=sys.stderr)
             if args.only in (None, "packages"):
                 build_packages(v, out, work)
                 write_checksums(out)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -12,9 +14,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pulumi
+import pytest
 from pulumi import automation as auto
 from pydantic import SecretStr
 
@@ -33,6 +36,57 @@ OWNER = ORG_ID
 # make_stack(program, config=..., secrets=..., stack=...): see tests/e2e/conftest.py
 StackFactory = Callable[..., auto.Stack]
 FAST_RETRIES = RetryPolicy(attempts=4, total_seconds=10, first_backoff=0.01, max_backoff=0.05)
+
+
+def unavailable(reason: str) -> NoReturn:
+    """A test whose tool or privilege is missing: skips, or fails when CLEVERCLOUD_TCP_REQUIRE_ALL says
+    nothing may be skipped (CI)."""
+    if os.environ.get("CLEVERCLOUD_TCP_REQUIRE_ALL"):
+        pytest.fail(reason + "; CLEVERCLOUD_TCP_REQUIRE_ALL is set, so this is a failure")
+    pytest.skip(reason)
+
+
+# --- the release, built as the release workflow builds it ---------------------------------------------
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def interpreter(minor: str) -> str:
+    """python3.<minor>: on PATH, or as pyenv installs it."""
+    pyenv = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv") / "versions"
+    found = [str(p) for p in sorted(pyenv.glob(f"3.{minor}.*/bin/python3.{minor}"))] + [shutil.which(f"python3.{minor}") or ""]
+    for candidate in filter(None, found):
+        if subprocess.run([candidate, "-c", "import venv, ensurepip"], capture_output=True).returncode == 0:
+            return candidate
+    unavailable(f"no Python 3.{minor} with venv and ensurepip (python3.{minor} on PATH or in pyenv)")
+
+
+def fresh_clone(work: Path) -> Path:
+    """The checkout's HEAD, cloned: nothing built, no .venv, no dist."""
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True).stdout.strip()
+    clone = work / "clone"
+    subprocess.run(["git", "clone", "--quiet", "--no-checkout", str(REPO), str(clone)], check=True, timeout=300)
+    subprocess.run(["git", "checkout", "--quiet", "--detach", head], cwd=clone, check=True, timeout=300)
+    return clone
+
+
+def release_from_fresh_clone(work: Path, python: str, *args: str) -> Path:
+    """`scripts/release --out DIR [args]` in a fresh clone, its .venv made by `python`, none of this venv's
+    settings or PATH inherited."""
+    clone = fresh_clone(work)
+    out = clone / "dist"  # where the release workflow has it
+    venv_bin = str(Path(sys.prefix) / "bin")
+    path = os.pathsep.join(p for p in os.environ["PATH"].split(os.pathsep) if p != venv_bin)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "PYTHON"))}
+    done = subprocess.run(
+        [clone / "scripts" / "release", "--out", out, *args],
+        env={**env, "PATH": path, "PYTHON": python},
+        capture_output=True,
+        text=True,
+        timeout=2400,
+    )
+    assert done.returncode == 0, f"scripts/release failed on a fresh clone with {python}:\n{done.stdout[-3000:]}\n{done.stderr[-5000:]}"
+    return out
 
 
 def oauth(token: str = TOKEN, secret: str = SECRET) -> OAuthCredentials:

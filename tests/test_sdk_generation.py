@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from support import unavailable
+
 ROOT = Path(__file__).resolve().parents[1]
 SDKS = ("nodejs", "go", "python")
 SCHEMA = json.loads((ROOT / "schema.json").read_text())
@@ -35,10 +37,7 @@ Checker = Callable[[str], subprocess.CompletedProcess[str]]
 def require_tool(name: str, why: str) -> None:
     """Skips when `name` is missing, or fails when CLEVERCLOUD_TCP_REQUIRE_ALL says nothing may be skipped."""
     if shutil.which(name) is None:
-        reason = f"no `{name}` on PATH: {why}"
-        if os.environ.get("CLEVERCLOUD_TCP_REQUIRE_ALL"):
-            pytest.fail(reason + "; CLEVERCLOUD_TCP_REQUIRE_ALL is set, so this is a failure")
-        pytest.skip(reason)
+        unavailable(f"no `{name}` on PATH: {why}")
 
 
 def run(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -262,6 +262,85 @@ def test_every_archive_reaches_the_release(release: dict[str, Any]) -> None:
     assert re.search(r"gh release create \"?\$\{?TAG\}?\"? dist/\*", runs(jobs[creator]))
 
 
+# --- (b2) each archive tried before the release is created --------------------------------------------
+
+
+TRIED = re.compile(r"python scripts/try_plugin\.py")
+IMAGES = {"debian:11", "rockylinux:9", "amazonlinux:2023"}  # glibc 2.31, 2.34, 2.34
+
+
+def try_jobs(release: dict[str, Any]) -> tuple[str, str]:
+    """(the job trying each archive on its runner, the job trying linux-amd64 in containers)."""
+    jobs = release["jobs"]
+    tried = jobs_running(jobs, TRIED.pattern)
+    in_containers = [name for name in tried if "docker run" in runs(jobs[name])]
+    on_runners = [name for name in tried if name not in in_containers]
+    assert len(on_runners) == 1 and len(in_containers) == 1, f"jobs running try_plugin.py: {tried}"
+    return on_runners[0], in_containers[0]
+
+
+def uploaded_artifact(release: dict[str, Any], entry: dict[str, Any]) -> str:
+    _, job = plugin_job(release)
+    (upload,) = uses(job, "actions/upload-artifact")
+    return render(str(upload["with"]["name"]), {"matrix": entry})
+
+
+def archive_context(entry: dict[str, Any], job: dict[str, Any]) -> dict[str, Any]:
+    context: dict[str, Any] = {"matrix": entry, "needs": {"version": {"outputs": {"version": VERSION}}}}
+    context["env"] = job_env(job, context)
+    return context
+
+
+def test_every_archive_is_tried_on_a_runner_of_its_os_arch_before_the_release(release: dict[str, Any]) -> None:
+    jobs = release["jobs"]
+    plugin, built = plugin_job(release)
+    tryer, _ = try_jobs(release)
+    job = jobs[tryer]
+    assert plugin in upstream(jobs, tryer)
+    assert tryer in upstream(jobs, the_job_running(jobs, r"gh release (create|upload)")), "the release is created before the archives are tried"
+    built_on = {(e["os"], e["arch"]): render(built["runs-on"], {"matrix": e}) for e in built["strategy"]["matrix"]["include"]}
+    include = job["strategy"]["matrix"]["include"]
+    assert sorted((e["os"], e["arch"]) for e in include) == sorted(RUNNERS)
+    (download,) = uses(job, "actions/download-artifact")
+    step = the_step(job, TRIED.pattern)
+    for entry in include:
+        pair = (entry["os"], entry["arch"])
+        assert render(job["runs-on"], {"matrix": entry}) == built_on[pair], f"{pair} is tried on another runner than it is built on"
+        assert render(str(download["with"]["name"]), {"matrix": entry}) == uploaded_artifact(release, entry)
+        env = archive_context(entry, job)["env"]
+        assert ARCHIVE_NAME.match(env["ARCHIVE"]) and env["ARCHIVE"].endswith(f"-{entry['os']}-{entry['arch']}.tar.gz")
+        assert env["EXECUTABLE"] == PLUGIN + (".exe" if entry["os"] == "windows" else "")
+    assert re.search(r'tar -xzf "dist/\$ARCHIVE" -C plugin\n\s*python scripts/try_plugin\.py "plugin/\$EXECUTABLE"', step["run"]), step["run"]
+
+
+def test_linux_amd64_archive_is_tried_in_containers_of_older_systems(release: dict[str, Any]) -> None:
+    jobs = release["jobs"]
+    plugin, _ = plugin_job(release)
+    _, in_containers = try_jobs(release)
+    job = jobs[in_containers]
+    assert plugin in upstream(jobs, in_containers)
+    assert in_containers in upstream(jobs, the_job_running(jobs, r"gh release (create|upload)"))
+    assert set(job["strategy"]["matrix"]["image"]) == IMAGES
+    assert job["runs-on"].startswith("ubuntu-"), "containers of linux/amd64 images need an amd64 Linux runner"
+    (download,) = uses(job, "actions/download-artifact")
+    assert download["with"]["name"] == uploaded_artifact(release, {"os": "linux", "arch": "amd64"})
+    step = the_step(job, TRIED.pattern)
+    # The plugin in the container, on the host's network, where the emulator and the driver run.
+    assert re.search(r'--prefix "docker run --rm --network host -v \$PWD/plugin:/plugin:ro \$IMAGE"', step["run"]), step["run"]
+    env = archive_context({"image": "debian:11"}, job)["env"]
+    assert env["IMAGE"] == "debian:11" and env["ARCHIVE"] == f"{PLUGIN}-v{VERSION}-linux-amd64.tar.gz"
+
+
+def test_linux_archives_are_scanned_for_glibc_2_31(release: dict[str, Any]) -> None:
+    _, job = plugin_job(release)
+    step = the_step(job, r"scripts/glibc_floor\.py")
+    assert re.search(r'python scripts/glibc_floor\.py --max 2\.31 "dist/\$ARCHIVE"', step["run"])
+    for entry in job["strategy"]["matrix"]["include"]:
+        assert evaluate(step["if"], {"matrix": entry}) is (entry["os"] == "linux"), entry
+    order = [s.get("run", "") for s in steps(job)]
+    assert order.index(step["run"]) > next(i for i, run in enumerate(order) if "scripts/release" in run), "scanned before it is built"
+
+
 # --- (c) the tag check and the publications ------------------------------------------------------------------
 
 

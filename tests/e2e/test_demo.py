@@ -12,13 +12,19 @@ from urllib.parse import urlparse
 
 import httpx
 import psutil
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _kept_demo(pulumi_cli: Path) -> subprocess.Popen[str]:
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _kept_demo(pulumi_cli: Path, sigint_ignored: bool = False) -> subprocess.Popen[str]:
     # scripts/demo sets up .venv and then execs this, in the same process: the same program from here on.
     # Its own process group, with no terminal on stdin, as a shell runs a foreground job started from a script.
+    # `sigint_ignored`: as a launcher that runs it in the background (nohup, `cmd &`, a CI step runner) leaves it.
     return subprocess.Popen(
         [sys.executable, str(ROOT / "scripts" / "demo.py"), "--pulumi", str(pulumi_cli), "--keep"],
         stdin=subprocess.DEVNULL,
@@ -26,6 +32,7 @@ def _kept_demo(pulumi_cli: Path) -> subprocess.Popen[str]:
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,
+        preexec_fn=_ignore_sigint if sigint_ignored else None,
         env={k: v for k, v in os.environ.items() if not k.startswith("PULUMI_")},
     )
 
@@ -78,8 +85,9 @@ def _stopped(demo: subprocess.Popen[str], stop: Callable[[], None]) -> list[str]
     return after
 
 
-def test_ctrl_c_of_kept_demo_destroys_the_stack_and_leaves_nothing(pulumi_cli: Path) -> None:
-    demo = _kept_demo(pulumi_cli)
+@pytest.mark.parametrize("started", ["in a terminal", "with SIGINT ignored"])
+def test_ctrl_c_of_kept_demo_destroys_the_stack_and_leaves_nothing(pulumi_cli: Path, started: str) -> None:
+    demo = _kept_demo(pulumi_cli, sigint_ignored=started == "with SIGINT ignored")
     _, export, emulator_url = _check_kept(demo)
     children = psutil.Process(demo.pid).children(recursive=True)
 

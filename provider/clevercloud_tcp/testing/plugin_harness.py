@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -51,3 +51,15 @@ class PluginHost(ProviderHost):
 
     def _with_provider(self, props: Mapping[str, Any]) -> struct_pb2.Struct:
         return self._struct(props)  # a plugin is its own code: nothing to pass in `__provider`
+
+
+class PackagedPluginHost(PluginHost):
+    """The plugin host running a release's executable instead of the console script; `prefix` runs it
+    under another command (`chroot ROOT env -i`, `strace …`)."""
+
+    def __init__(self, executable: Path | str, config: Mapping[str, str], prefix: Sequence[str] = ()) -> None:
+        super().__init__(config)
+        self.executable, self.prefix = str(executable), list(prefix)
+
+    def _command(self) -> list[str]:
+        return [*self.prefix, self.executable, NO_ENGINE]
