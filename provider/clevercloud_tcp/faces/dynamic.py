@@ -8,8 +8,10 @@ are read in `configure` and the HTTP client is built on first use, both inside t
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Mapping
+from importlib.metadata import version
 from typing import Any
 
 import pulumi.runtime
@@ -40,10 +42,19 @@ CONFIG_KEYS = (*DYNAMIC_KEYS.all(), *OPTION_KEYS)
 _DEPLOYMENT = Deployment(DYNAMIC_KEYS)
 
 
-def stack_config_keys(req: ConfigureRequest) -> list[str]:
-    """Every key of the stack config. The SDK has no public way to list them: `Config._props` is relied
-    on, with pulumi pinned to the tested range and tests/test_sdk_internals.py to say when it changes."""
-    return list(req.config._props)
+# Said when the SDK does not list the stack config (see stack_config_keys).
+NO_KEY_CHECK = (
+    "clevercloud-tcp: the pulumi SDK {sdk} does not list the stack config to dynamic providers, so misspelt "
+    "clevercloud:* and clevercloud-tcp:* config keys are not reported; everything else works "
+    "(the pulumi versions this provider is tested with, in its docs, do list them)"
+)
+
+
+def stack_config_keys(req: ConfigureRequest) -> list[str] | None:
+    """Every key of the stack config, or None when this SDK does not say. The SDK has no public way to list
+    them: `Config._props` is read where it is (tests/test_sdk_internals.py says when it moves)."""
+    props = getattr(req.config, "_props", None)
+    return list(props) if isinstance(props, Mapping) else None
 
 
 def _core_values(props: Mapping[str, Any]) -> dict[str, Any]:
@@ -62,7 +73,11 @@ class TcpRedirectionProvider(ResourceProvider):
         # traceback (`pulumi.dynamic` formats every error with `traceback.format_exc`).
         sys.tracebacklimit = 0
         start_provider_process()
-        check_keys(stack_config_keys(req))  # the whole stack config: typos of our keys are refused
+        keys = stack_config_keys(req)
+        if keys is None:  # the provider works on; only the typo check is lost
+            logging.getLogger(__name__).warning(NO_KEY_CHECK.format(sdk=version("pulumi")))
+        else:
+            check_keys(keys)  # the whole stack config: typos of our keys are refused
         self._config = {k: v for k in CONFIG_KEYS if (v := req.config.get(k)) is not None}
 
     def session(self) -> Session:
