@@ -20,11 +20,11 @@ from pydantic import SecretStr
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from stacks import ADOPTED, FACES, ORG, PASSPHRASE, SECRET, TOKEN, config_namespace, program
+from stacks import ADOPTED, FACES, ORG, SECRET, TOKEN, baseline_stack, engine_variables
 
 from clevercloud_tcp import CleverCloudClient, OAuthCredentials
 from clevercloud_tcp.emulator.process import EmulatorProcess
-from clevercloud_tcp.runtime.local_stack import engine_env, find_pulumi, local_stack
+from clevercloud_tcp.runtime.local_stack import engine_env, find_pulumi
 
 
 def record(face: str, out: Path, work: Path, cli_dir: Path) -> None:
@@ -32,22 +32,12 @@ def record(face: str, out: Path, work: Path, cli_dir: Path) -> None:
         client = CleverCloudClient(emulator.url, OAuthCredentials(token=SecretStr(TOKEN), secret=SecretStr(SECRET)))
         client.add_tcp_redirection(ORG, *ADOPTED)
         client.close()
-        namespace = config_namespace(face)
-        variables = {"API_HOST": emulator.url, "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE}
-        stack = local_stack(
-            program(face),
-            cli_dir=cli_dir,
-            state_dir=work / face,
-            project="upgrade-baseline",
-            stack=face,
-            secrets={f"{namespace}:token": TOKEN, f"{namespace}:secret": SECRET},
-            env=variables,
-        )
+        stack = baseline_stack(face, cli_dir=cli_dir, state_dir=work / face, endpoint=emulator.url)
         stack.up(color="never", on_output=print)
         # The CLI's own export keeps secrets encrypted (the Automation API's shows them).
         exported = subprocess.run(
             [str(cli_dir / "pulumi"), "stack", "export", "--stack", face],
-            cwd=work / face, env=engine_env(cli_dir, work / face, variables), capture_output=True, text=True, check=True,
+            cwd=work / face, env=engine_env(cli_dir, work / face, engine_variables(emulator.url)), capture_output=True, text=True, check=True,
         ).stdout
         baseline = {
             "release": version("clevercloud-tcp"),

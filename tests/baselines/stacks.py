@@ -9,9 +9,13 @@ dedicated one), an owner given or found, a host given or left to the API, and an
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pulumi
+from pulumi import automation as auto
+
+from clevercloud_tcp.runtime.local_stack import local_stack
 
 # The emulator's default fixture: three applications of the organisation ORG.
 ORG = "orga_3b5a6c1e-6f0a-4c3e-9d7e-1f2a3b4c5d6e"
@@ -54,3 +58,22 @@ def program(face: str) -> Callable[[], None]:
             pulumi.export(f"{name}Url", made_one.url)
 
     return run
+
+
+def engine_variables(endpoint: str) -> dict[str, str]:
+    """The endpoint reaches the providers through the environment, so no address of a run is kept in its state."""
+    return {"API_HOST": endpoint, "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE}
+
+
+def baseline_stack(face: str, *, cli_dir: Path, state_dir: Path, endpoint: str) -> auto.Stack:
+    """The face's stack on a local backend, its credentials as secret config, as the baselines were made."""
+    namespace = config_namespace(face)
+    return local_stack(
+        program(face),
+        cli_dir=cli_dir,
+        state_dir=state_dir,
+        project="upgrade-baseline",
+        stack=face,
+        secrets={f"{namespace}:token": TOKEN, f"{namespace}:secret": SECRET},
+        env=engine_variables(endpoint),
+    )

@@ -24,13 +24,12 @@ from pulumi import automation as auto
 from clevercloud_tcp.emulator.fixture import DEFAULT_FIXTURE
 from clevercloud_tcp.emulator.process import EmulatorProcess
 from clevercloud_tcp.emulator.store import Store
-from clevercloud_tcp.runtime.local_stack import local_stack
 from support import held, quiet
 
 BASELINES = Path(__file__).resolve().parents[1] / "baselines"
 sys.path.insert(0, str(BASELINES))
 
-from stacks import PASSPHRASE, SECRET, TOKEN, config_namespace, program  # noqa: E402
+from stacks import baseline_stack  # noqa: E402
 
 RECORDED = sorted(BASELINES.glob("v*/*.json"))
 
@@ -58,16 +57,7 @@ def test_a_stack_of_an_earlier_release_previews_and_updates_with_no_change(pulum
     state = restored_emulator_state(tmp_path / "emulator.sqlite", baseline["held"])
     with EmulatorProcess(state=state) as emulator:
         before = held(emulator)
-        namespace = config_namespace(face)
-        stack = local_stack(
-            program(face),
-            cli_dir=pulumi_cli,
-            state_dir=tmp_path / "pulumi",
-            project="upgrade-baseline",
-            stack=face,
-            secrets={f"{namespace}:token": TOKEN, f"{namespace}:secret": SECRET},
-            env={"API_HOST": emulator.url, "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE},
-        )
+        stack = baseline_stack(face, cli_dir=pulumi_cli, state_dir=tmp_path / "pulumi", endpoint=emulator.url)
         stack.import_stack(auto.Deployment(version=baseline["deployment"]["version"], deployment=baseline["deployment"]["deployment"]))
 
         events: list[auto.EngineEvent] = []
