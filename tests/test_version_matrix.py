@@ -57,7 +57,8 @@ def test_ci_runs_every_cell_that_scripts_test_does_not() -> None:
     ci = yaml.safe_load((ROOT / ".github" / "workflows" / "ci.yml").read_text())
     in_ci = [entry["cell"] for entry in ci["jobs"]["versions"]["strategy"]["matrix"]["include"]]
     (line,) = [line for line in (ROOT / ".ci" / "run").read_text().splitlines() if line.startswith("bash scripts/test-matrix ")]
-    assert line.split()[2:] == in_ci
     cells = subprocess.run(["bash", ROOT / "scripts" / "test-matrix", "--list"], capture_output=True, text=True, check=True).stdout.split()
     # scripts/test itself is the cell of the newest CLI and the pinned @pulumi/pulumi.
     assert set(in_ci) == set(cells) - {"cli-newest", "node-oldest"}
+    # .ci/run, on one machine within its time, leaves out only the Python between the two ends.
+    assert line.split()[2:] == [cell for cell in in_ci if cell != "python3.12"]
