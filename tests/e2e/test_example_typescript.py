@@ -3,11 +3,14 @@
 The npm packages it pins, with the SDK from sdk/nodejs compiled as published (bin/ with its
 package.json), are installed once per content of the SDK and the manifests into the cache.
 The typed SDK must refuse a misspelled property and a wrong type at compile time (tsc).
+`CLEVERCLOUD_TCP_NODE_PULUMI=X.Y.Z` (scripts/test-matrix) puts that @pulumi/pulumi under both the SDK
+and the example instead of the pinned one.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 from pathlib import Path
@@ -32,6 +35,14 @@ EXAMPLE = REPO_ROOT / "examples" / "typescript"
 SDK = REPO_ROOT / "sdk" / "nodejs"
 MANIFESTS = ("package.json", "package-lock.json", ".npmrc")
 BUILD_OUTPUT = ("node_modules", "bin")
+PULUMI_VERSION = os.environ.get("CLEVERCLOUD_TCP_NODE_PULUMI", "")
+
+
+def test_the_example_runs_on_the_pulumi_it_is_given(node_modules: Path) -> None:
+    """What the rest of this file runs on: the pinned @pulumi/pulumi, or the one the matrix asks for."""
+    installed = json.loads((node_modules / "@pulumi" / "pulumi" / "package.json").read_text())["version"]
+    pinned = json.loads((EXAMPLE / "package.json").read_text())["dependencies"]["@pulumi/pulumi"]
+    assert installed == (PULUMI_VERSION or pinned)
 
 
 @pytest.fixture(scope="module")
@@ -53,9 +64,12 @@ def node_modules() -> Path:
         for name in MANIFESTS:
             shutil.copy(EXAMPLE / name, example / name)
         succeed(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], example)
+        if PULUMI_VERSION:
+            succeed(["npm", "install", "--no-save", "--no-audit", "--no-fund", "--loglevel=error", f"@pulumi/pulumi@{PULUMI_VERSION}"], example)
 
     key = content_key(REPO_ROOT, [*sources, *(EXAMPLE / name for name in MANIFESTS)])
-    return cached("example-typescript", key, build) / "examples" / "typescript" / "node_modules"
+    name = f"example-typescript-{PULUMI_VERSION}" if PULUMI_VERSION else "example-typescript"
+    return cached(name, key, build) / "examples" / "typescript" / "node_modules"
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
@@ -145,7 +146,7 @@ def test_the_engine_finds_the_plugin_without_path(way: str, project: CliProject,
             [sys.executable, "-m", "clevercloud_tcp.faces.plugin.install"], env=project.env, capture_output=True, text=True
         )
         assert done.returncode == 0, done.stderr
-        assert "installed resource plugin clevercloud-tcp 0.1.0" in done.stdout
+        assert f"installed resource plugin clevercloud-tcp {version('clevercloud-tcp')}" in done.stdout
     else:
         settings = project.dir / "Pulumi.yaml"
         folder = Path(sys.executable).parent

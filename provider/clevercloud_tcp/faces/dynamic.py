@@ -9,8 +9,10 @@ are read in `configure` and the HTTP client is built on first use, both inside t
 from __future__ import annotations
 
 import functools
+import logging
 import sys
 from collections.abc import Mapping
+from importlib.metadata import version
 from typing import Any
 
 import pulumi.runtime
@@ -46,10 +48,19 @@ def _deployment() -> Deployment:
     return Deployment(DYNAMIC_KEYS, run=engine_address())
 
 
-def stack_config_keys(req: ConfigureRequest) -> list[str]:
-    """Every key of the stack config. The SDK has no public way to list them: `Config._props` is relied
-    on, with pulumi pinned to the tested range and tests/test_sdk_internals.py to say when it changes."""
-    return list(req.config._props)
+# Said when the SDK does not list the stack config (see stack_config_keys).
+NO_KEY_CHECK = (
+    "clevercloud-tcp: the pulumi SDK {sdk} does not list the stack config to dynamic providers, so misspelt "
+    "clevercloud:* and clevercloud-tcp:* config keys are not reported; everything else works "
+    "(the pulumi versions this provider is tested with, in its docs, do list them)"
+)
+
+
+def stack_config_keys(req: ConfigureRequest) -> list[str] | None:
+    """Every key of the stack config, or None when this SDK does not say. The SDK has no public way to list
+    them: `Config._props` is read where it is (tests/test_sdk_internals.py says when it moves)."""
+    props = getattr(req.config, "_props", None)
+    return list(props) if isinstance(props, Mapping) else None
 
 
 def _core_values(props: Mapping[str, Any]) -> dict[str, Any]:
@@ -72,7 +83,10 @@ class TcpRedirectionProvider(ResourceProvider):
         self._config = {k: v for k in CONFIG_KEYS if (v := req.config.get(k)) is not None}
         # Every mistake that shows without the API: check reports it (at `pulumi preview`, before anything
         # is sent), every other call refuses to go on. Typos are looked for in the whole stack config.
-        typos = key_problems(k for k in stack_config_keys(req) if k not in self._config)
+        keys = stack_config_keys(req)
+        if keys is None:  # the provider works on; only the typo check is lost
+            logging.getLogger(__name__).warning(NO_KEY_CHECK.format(sdk=version("pulumi")))
+        typos = key_problems(k for k in keys or () if k not in self._config)
         problems = typos + settings_problems(self._config, _deployment().env, DYNAMIC_KEYS)
         fix = " (fix a key with `pulumi config rm KEY` and `pulumi config set RIGHT_KEY VALUE`)" if typos else ""
         self._refused = "; ".join(message for _, message in problems) + fix if problems else ""

@@ -323,4 +323,4 @@ def get_plugin_download_url():
 	return "https://github.com/pulumi-clevercloud-tcp/pulumi-clevercloud-tcp/releases/download/v${VERSION}"
 
 def get_version():
-    return "0.1.0"
+    return "0.2.0"
