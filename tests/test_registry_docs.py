@@ -95,7 +95,7 @@ def code_blocks(text: str) -> list[tuple[str, str]]:
 
 
 def environment_of(description: str) -> str | None:
-    match = re.search(r"Environment: ([A-Z][A-Z0-9_]*)", description)
+    match = re.search(r"the environment variable ([A-Z][A-Z0-9_]*)", description)
     return match.group(1) if match else None
 
 

@@ -29,7 +29,7 @@ def test_the_package_and_the_plugin_executable_report_the_version_of_VERSION() -
 
 
 def test_the_engine_is_told_the_same_version_and_schema() -> None:
-    with PluginHost() as host:
+    with PluginHost(configure=False) as host:  # GetPluginInfo and GetSchema come before any Configure
         info = host.stub.GetPluginInfo(empty_pb2.Empty())
         served = json.loads(host.stub.GetSchema(provider_pb2.GetSchemaRequest(version=0)).schema)
     assert info.version == VERSION
