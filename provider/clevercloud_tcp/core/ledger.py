@@ -15,7 +15,6 @@ old run's whose engine address comes round again, count for nothing and are swep
 
 from __future__ import annotations
 
-import getpass
 import hashlib
 import os
 import tempfile
@@ -32,7 +31,7 @@ ENTRY_LIFETIME = 24 * 3600.0
 def runs_root() -> Path:
     """The per-user folder holding one ledger folder per run."""
     # The uid where there is one: a provider started with `env -i` in a container may have no user name.
-    user = str(os.getuid()) if hasattr(os, "getuid") else getpass.getuser()
+    user = str(os.getuid()) if hasattr(os, "getuid") else os.environ.get("USERNAME", "user")
     return Path(tempfile.gettempdir()) / f"clevercloud-tcp-{user}" / "runs"
 
 
