@@ -104,16 +104,25 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 def load_program(path: Path) -> tuple[Callable[[], None], Path]:
-    """The inline program running PROGRAM as `__main__`, and the folder it runs in."""
-    entry = path / "__main__.py" if path.is_dir() else path
+    """The inline program running PROGRAM as `__main__`, and the folder it runs in.
+
+    The path is made absolute now, since `run` changes the working directory before the program runs,
+    and the file is read and compiled now, so that a program that cannot load stops here, before any
+    stack exists, rather than in the engine after the stack's first resource.
+    """
+    entry = (path / "__main__.py" if path.is_dir() else path).resolve()
     if not entry.is_file() or entry.suffix != ".py":
         raise UsageError(f"PROGRAM: {path} is neither a Python file nor a folder with __main__.py")
-    folder = entry.parent.resolve()
+    try:
+        compile(entry.read_bytes(), str(entry), "exec")
+    except (OSError, SyntaxError, ValueError) as err:
+        raise UsageError(f"PROGRAM: {entry} cannot be loaded: {err}") from None
+    folder = entry.parent
 
     def program() -> None:
         if str(folder) not in sys.path:  # its own modules import as they do under `pulumi up`
             sys.path.insert(0, str(folder))
-        runpy.run_path(str(entry.resolve()), run_name="__main__")
+        runpy.run_path(str(entry), run_name="__main__")
 
     return program, folder
 

@@ -4,6 +4,7 @@ Python, not activated, with a clean environment."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -87,6 +88,24 @@ def test_bad_program_is_one_line(clean_env: dict[str, str], tmp_path: Path) -> N
     assert result.returncode == 1
     not_a_program = "is neither a Python file nor a folder with __main__.py"
     assert result.stderr == f"clevercloud_tcp.run: PROGRAM: {ROOT / 'examples'} {not_a_program}\n"
+
+
+def test_a_relative_program_is_found_after_the_change_of_folder(clean_env: dict[str, str], tmp_path: Path) -> None:
+    # As docs/dynamic-provider.md runs it: PROGRAM relative to where the command is typed.
+    shutil.copytree(EXAMPLE, tmp_path / "examples" / "python-dynamic")
+    preview = run(clean_env, tmp_path, "examples/python-dynamic", "preview", "--emulator", "--config", f"appId={APP_ID}")
+    assert preview.returncode == 0, preview.stdout + preview.stderr
+    assert "+ 3 to create" in preview.stdout
+
+
+def test_a_program_that_cannot_load_leaves_no_stack(clean_env: dict[str, str], tmp_path: Path) -> None:
+    (tmp_path / "broken.py").write_text("import pulumi\npulumi.export('x', 1\n")
+    up = run(clean_env, tmp_path, "broken.py", "up", "--emulator")
+    assert up.returncode == 1
+    lines = up.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"clevercloud_tcp.run: PROGRAM: {tmp_path / 'broken.py'} cannot be loaded:"), up.stderr
+    assert "line 2" in lines[0]  # where the mistake is
+    assert not (tmp_path / ".pulumi-local").exists()  # no backend, no stack, no emulator state
 
 
 def test_plugin_script_names_PULUMI_PYTHON_CMD_for_a_python_without_pulumi(pulumi_cli: Path, tmp_path: Path) -> None:
