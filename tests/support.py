@@ -18,7 +18,7 @@ from pulumi import automation as auto
 from pydantic import SecretStr
 
 from clevercloud_tcp import OAuthCredentials, RetryPolicy
-from clevercloud_tcp.emulator.fixture import ORG_ID
+from clevercloud_tcp.emulator.fixture import DEFAULT_FIXTURE, ORG_ID
 from clevercloud_tcp.emulator.process import EmulatorProcess
 from clevercloud_tcp.testing.harness import ProviderHost
 from clevercloud_tcp.testing.plugin_harness import PluginHost
@@ -28,6 +28,7 @@ APP = "app_0d4f6a4e-3c2b-4e1f-9a8b-7c6d5e4f3a2b"  # redis-cache in the default f
 MQTT_APP = "app_1e5a7b5f-4d3c-4f2a-8b9c-8d7e6f5a4b3c"  # two custom domains, favourite broker.acme.example
 GAME_APP = "app_2f6b8c6a-5e4d-4a3b-9cad-9e8f7a6b5c4d"  # game-server of ORG_ID: no domain, so few look-ups
 OWNER = ORG_ID
+FIXTURE_APPS = {app.id for owner in [*DEFAULT_FIXTURE.users, *DEFAULT_FIXTURE.organisations] for app in owner.applications}
 # make_stack(program, config=..., secrets=..., stack=...): see tests/e2e/conftest.py
 StackFactory = Callable[..., auto.Stack]
 FAST_RETRIES = RetryPolicy(attempts=4, total_seconds=10, first_backoff=0.01, max_backoff=0.05)
