@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import socket
 import threading
 import time
@@ -175,6 +177,18 @@ def closed_endpoint() -> str:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     return f"http://127.0.0.1:{port}"
+
+
+def sdk_go_module(folder: Path, name: str = "example.com/program") -> None:
+    """Makes `folder` a Go module `name` that uses sdk/go from the checkout, with the SDK's own pins (go.mod, go.sum)."""
+    sdk = Path(__file__).resolve().parents[1] / "sdk" / "go"
+    sdk_mod = (sdk / "go.mod").read_text()
+    module, go = sdk_mod.split("\n")[0].removeprefix("module "), re.search(r"^go (\S+)", sdk_mod, re.M)
+    requires = sdk_mod[sdk_mod.index("require") :]
+    (folder / "go.mod").write_text(
+        f"module {name}\n\ngo {go.group(1) if go else '1.25'}\n\nrequire {module} v0.0.0\n\nreplace {module} => {sdk}\n\n{requires}"
+    )
+    shutil.copy(sdk / "go.sum", folder / "go.sum")
 
 
 def bare_env(home: Path, **extra: str) -> dict[str, str]:

@@ -28,7 +28,7 @@ from clevercloud_tcp.emulator.process import EmulatorProcess
 from cli_project import CliProject
 from doc_samples import RUNNERS, Sample, doc_samples, schema_samples
 from example_programs import ExampleStack, require_tools, succeed, typescript_node_modules
-from support import MQTT_APP, SECRET, TOKEN, bare_env, held
+from support import MQTT_APP, SECRET, TOKEN, bare_env, held, sdk_go_module
 
 ROOT = Path(__file__).resolve().parents[2]
 TO_RUN = [s for s in doc_samples() if s.kind == "sample"] + schema_samples()
@@ -134,16 +134,9 @@ def typescript_program(ctx: Context) -> None:
 def go_program(ctx: Context) -> None:
     """`go vet` of the sample as main.go of a module that uses sdk/go from the checkout."""
     require_tools("go", why="the Go samples are built with go vet")
-    sdk_mod = (ROOT / "sdk" / "go" / "go.mod").read_text()
-    module = re.search(r"^module (\S+)", sdk_mod, re.M).group(1)  # type: ignore[union-attr]
-    go = re.search(r"^go (\S+)", sdk_mod, re.M).group(1)  # type: ignore[union-attr]
-    requires = sdk_mod[sdk_mod.index("require") :]
-    (ctx.work / "go.mod").write_text(
-        f"module example.com/sample\n\ngo {go}\n\nrequire {module} v0.0.0\n\nreplace {module} => {ROOT / 'sdk' / 'go'}\n\n{requires}"
-    )
-    shutil.copy(ROOT / "sdk" / "go" / "go.sum", ctx.work / "go.sum")
+    sdk_go_module(ctx.work, "example.com/sample")
     (ctx.work / "main.go").write_text(ctx.sample.code)
-    shell(ctx, "go vet .", ctx.work, ctx.env(GOFLAGS="-mod=mod", GOTOOLCHAIN="local"))
+    shell(ctx, "go vet .", ctx.work, ctx.env(GOFLAGS="-mod=readonly", GOTOOLCHAIN="local"))
 
 
 # --- shell lines ---------------------------------------------------------------------------------------------
@@ -161,7 +154,9 @@ def config_set(ctx: Context) -> None:
 
 
 def run_command(ctx: Context) -> None:
-    shell(ctx, ctx.sample.code, checkout_copy(ctx), ctx.env(npm_config_prefer_offline="true"))
+    if "npm install" in ctx.sample.code:
+        typescript_node_modules()  # npm's cache then holds every package of the lock file: the install is offline
+    shell(ctx, ctx.sample.code, checkout_copy(ctx), ctx.env(npm_config_offline="true"))
 
 
 def run_recover(ctx: Context) -> None:
