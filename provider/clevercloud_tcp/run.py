@@ -172,6 +172,19 @@ def _emulator(state_dir: Path, wanted: bool) -> Iterator[tuple[dict[str, str], d
         yield in_both({"endpoint": emulator.url}), in_both({"token": pair.token, "secret": pair.secret})
 
 
+def up_or_nothing(stack: auto.Stack, show: Callable[[str], None]) -> None:
+    """`up`; when it fails on a stack that held nothing and leaves only the stack's own resource (a
+    program that raised before declaring anything), that resource goes too, so nothing is half-made."""
+    before = stack.export_stack().deployment or {}
+    try:
+        stack.up(on_output=show, on_error=show)
+    except auto.CommandError:
+        after = (stack.export_stack().deployment or {}).get("resources") or []
+        if not before.get("resources") and all(r.get("type") == "pulumi:pulumi:Stack" for r in after) and after:
+            stack.destroy(on_output=lambda _: None)  # no provider is called: the stack resource is all there is
+        raise
+
+
 def run(args: argparse.Namespace) -> None:
     if args.destroy and args.operation != "recover":
         raise UsageError("--destroy goes with recover: it says the interrupted command was a destroy")
@@ -207,6 +220,8 @@ def run(args: argparse.Namespace) -> None:
             if args.operation == "recover":
                 backend = engine_env(cli_dir, state_dir)["PULUMI_BACKEND_URL"]
                 recover(backend, StackSteps(make_stack, on_output=show, on_error=show), destroy=args.destroy)
+            elif args.operation == "up":
+                up_or_nothing(make_stack(), show)
             else:
                 getattr(make_stack(), args.operation)(on_output=show, on_error=show)
         except auto.CommandError as err:

@@ -13,6 +13,7 @@ import pytest
 
 from clevercloud_tcp.emulator import DEFAULT_FIXTURE
 from clevercloud_tcp.emulator.process import EmulatorProcess
+from clevercloud_tcp.runtime.local_stack import engine_env, find_pulumi
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "python-dynamic"
@@ -131,3 +132,17 @@ def test_a_program_of_the_plugins_sdk_reaches_the_emulator_too(clean_env: dict[s
     destroy = run(clean_env, tmp_path, str(program), "destroy", "--emulator")
     assert destroy.returncode == 0, destroy.stdout + destroy.stderr
     assert held(tmp_path / ".pulumi-local" / "emulator.sqlite") == []
+
+
+def test_a_program_that_fails_before_declaring_anything_leaves_an_empty_stack(clean_env: dict[str, str], tmp_path: Path) -> None:
+    (tmp_path / "missing_import.py").write_text("import pulumi\nimport no_such_module_of_this_program\n")
+    up = run(clean_env, tmp_path, "missing_import.py", "up", "--emulator")
+    assert up.returncode == 1
+    lines = up.stderr.strip().splitlines()
+    assert len(lines) == 1 and "no_such_module_of_this_program" in lines[0], up.stderr
+    env = {**clean_env, **engine_env(find_pulumi() or Path(), tmp_path / ".pulumi-local")}
+    exported = subprocess.run(
+        ["pulumi", "stack", "export", "-s", "dev", "--cwd", str(tmp_path / ".pulumi-local")], capture_output=True, text=True, env=env
+    )
+    assert exported.returncode == 0, exported.stderr
+    assert not json.loads(exported.stdout)["deployment"].get("resources"), "the failed up left resources in the state"
