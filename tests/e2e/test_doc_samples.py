@@ -218,6 +218,7 @@ def test_every_runner_is_implemented() -> None:
     assert set(RUN) == set(RUNNERS)
 
 
+@pytest.mark.timeout(1200)  # a cold run builds the Go automation driver or installs npm packages first
 @pytest.mark.parametrize("sample", TO_RUN, ids=lambda s: s.name)
 def test_sample_runs_as_written(sample: Sample, pulumi_cli: Path, e2e_emulator: EmulatorProcess, tmp_path: Path) -> None:
     RUN[sample.value](Context(sample, tmp_path, pulumi_cli, e2e_emulator))
