@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -22,7 +23,7 @@ from pulumi import automation as auto
 from pydantic import SecretStr
 
 from clevercloud_tcp import OAuthCredentials, RetryPolicy
-from clevercloud_tcp.emulator.fixture import ORG_ID
+from clevercloud_tcp.emulator.fixture import DEFAULT_FIXTURE, ORG_ID
 from clevercloud_tcp.emulator.process import EmulatorProcess
 from clevercloud_tcp.runtime.local_stack import engine_env
 from clevercloud_tcp.testing.harness import NO_ENGINE, ProviderHost
@@ -33,6 +34,7 @@ APP = "app_0d4f6a4e-3c2b-4e1f-9a8b-7c6d5e4f3a2b"  # redis-cache in the default f
 MQTT_APP = "app_1e5a7b5f-4d3c-4f2a-8b9c-8d7e6f5a4b3c"  # two custom domains, favourite broker.acme.example
 GAME_APP = "app_2f6b8c6a-5e4d-4a3b-9cad-9e8f7a6b5c4d"  # game-server of ORG_ID: no domain, so few look-ups
 OWNER = ORG_ID
+FIXTURE_APPS = {app.id for owner in [*DEFAULT_FIXTURE.users, *DEFAULT_FIXTURE.organisations] for app in owner.applications}
 # make_stack(program, config=..., secrets=..., stack=...): see tests/e2e/conftest.py
 StackFactory = Callable[..., auto.Stack]
 FAST_RETRIES = RetryPolicy(attempts=4, total_seconds=10, first_backoff=0.01, max_backoff=0.05)
@@ -247,6 +249,18 @@ def closed_endpoint() -> str:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     return f"http://127.0.0.1:{port}"
+
+
+def sdk_go_module(folder: Path, name: str = "example.com/program") -> None:
+    """Makes `folder` a Go module `name` that uses sdk/go from the checkout, with the SDK's own pins (go.mod, go.sum)."""
+    sdk = Path(__file__).resolve().parents[1] / "sdk" / "go"
+    sdk_mod = (sdk / "go.mod").read_text()
+    module, go = sdk_mod.split("\n")[0].removeprefix("module "), re.search(r"^go (\S+)", sdk_mod, re.M)
+    requires = sdk_mod[sdk_mod.index("require") :]
+    (folder / "go.mod").write_text(
+        f"module {name}\n\ngo {go.group(1) if go else '1.25'}\n\nrequire {module} v0.0.0\n\nreplace {module} => {sdk}\n\n{requires}"
+    )
+    shutil.copy(sdk / "go.sum", folder / "go.sum")
 
 
 def bare_env(home: Path, **extra: str) -> dict[str, str]:

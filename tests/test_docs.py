@@ -8,19 +8,24 @@ run must exist. Each check is also run against a broken sample, so that it is kn
 
 from __future__ import annotations
 
+import importlib.metadata
 import importlib.util
 import json
 import re
+import shlex
 from pathlib import Path
 
 import pytest
 
 from clevercloud_tcp.config import ENV_VARS, SETTING_NAMES
+from clevercloud_tcp.emulator import DEFAULT_FIXTURE
+from clevercloud_tcp.emulator.app import build_app
+from doc_samples import DOC_FILES, RUNNERS, Sample, blocks, doc_samples, schema_samples
+from support import FIXTURE_APPS
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 CONFIGURATION = ROOT / "docs" / "configuration.md"
-DOC_FILES = [README, ROOT / "CONTRIBUTING.md", *sorted((ROOT / "docs").glob("*.md"))]
 SCHEMA = json.loads((ROOT / "schema.json").read_text())
 PACKAGE = SCHEMA["name"]
 GO_MODULE = SCHEMA["language"]["go"]["importBasePath"].rsplit("/", 1)[0]
@@ -214,3 +219,112 @@ def test_the_module_check_sees_a_module_that_does_not_exist() -> None:
     assert found == {"clevercloud_tcp.no_such_module", "clevercloud_tcp.nope.deeper"}
     assert not any(exists(name) for name in found)
     assert exists("clevercloud_tcp.run")
+
+
+# --- (e) every code block is run, or marked and checked ---------------------------------------------------
+# tests/doc_samples.py reads the blocks and their markers; tests/e2e/test_doc_samples.py runs the `sample:` ones.
+
+GO_SDK_MODULE = re.search(r"^module (\S+)", (ROOT / "sdk" / "go" / "go.mod").read_text(), re.M).group(1)  # type: ignore[union-attr]
+GO_VERSION = re.search(r"^go (\d+\.\d+)", (ROOT / "sdk" / "go" / "go.mod").read_text(), re.M).group(1)  # type: ignore[union-attr]
+VERSION = (ROOT / "VERSION").read_text().strip()
+EXTRAS = set(importlib.metadata.metadata("clevercloud-tcp").get_all("Provides-Extra") or [])
+PACKAGE_SPECS = {"clevercloud-tcp", PYPI_SDK} | {f"clevercloud-tcp[{extra}]" for extra in EXTRAS}
+EMULATOR_ROUTES = {str(getattr(route, "path", "")) for route in build_app(DEFAULT_FIXTURE).routes}
+REPO_PATH = re.compile(r"(?<![\w/.-])((?:scripts|tests|examples|docs|sdk|provider|bench)/[\w./-]*\w)")
+
+
+def marking_problems(samples: list[Sample]) -> list[str]:
+    problems = [f"{s.name}: no <!-- sample: RUNNER --> or <!-- not-run: REASON --> above it" for s in samples if not s.kind]
+    problems += [f"{s.name}: no runner {s.value!r} (known: {', '.join(RUNNERS)})" for s in samples if s.kind == "sample" and s.value not in RUNNERS]
+    problems += [f"{s.name}: not-run without a reason" for s in samples if s.kind == "not-run" and not s.value]
+    return problems
+
+
+def not_run_problems(sample: Sample) -> list[str]:
+    """What can be checked in a sample that cannot run here: packages, version, module, paths, routes."""
+    code, problems = sample.code, []
+    for args in re.findall(r"\bpip install ([^\n#]+)", code):
+        problems += [f"pip installs {spec}, not ours" for spec in shlex.split(args) if spec not in PACKAGE_SPECS]
+    for args in re.findall(r"\bnpm install ([^\n#]+)", code):
+        problems += [f"npm installs {name}, not {NPM_PACKAGE}" for name in args.split() if name != NPM_PACKAGE]
+    for module in re.findall(r"\bgo get (\S+)", code):
+        problems += [f"go get {module}, not {GO_SDK_MODULE}"] if module != GO_SDK_MODULE else []
+    server = SCHEMA["pluginDownloadURL"].replace("${VERSION}", VERSION)
+    for package, version, url in re.findall(r"pulumi plugin install resource (\S+) (\S+) --server (\S+)", code):
+        if (package, version, url) != (PACKAGE, VERSION, server):
+            problems.append(f"plugin install of {package} {version} from {url}; expected {PACKAGE} {VERSION} from {server}")
+    for key in re.findall(r"pulumi config set (?:--secret )?([\w-]+:\w+)", code):
+        package, name = key.split(":")
+        if package == PACKAGE and name not in SCHEMA["config"]["variables"]:
+            problems.append(f"{key} is not a config key of schema.json")
+    problems += [f"runs {name}, which does not exist" for name in modules(code) if not exists(name)]
+    problems += [f"{path} does not exist" for path in REPO_PATH.findall(code + " " + sample.value) if not (ROOT / path).exists()]
+    for route in re.findall(r"(/_emulator/\w+)", code):
+        problems += [f"{route} is no route of the emulator"] if route not in EMULATOR_ROUTES else []
+    problems += [f"{app} is not an application of the built-in fixture" for app in re.findall(r"--app (app_\S+)", code) if app not in FIXTURE_APPS]
+    return [f"{sample.name}: {problem}" for problem in problems]
+
+
+def test_every_code_block_is_run_or_marked_not_runnable() -> None:
+    samples = doc_samples()
+    assert not marking_problems(samples), "\n".join(marking_problems(samples))
+    assert {s.value for s in samples if s.kind == "sample"} | {s.value for s in schema_samples()} == set(RUNNERS), (
+        "every runner serves a sample"
+    )
+
+
+def test_samples_not_run_name_what_exists() -> None:
+    problems = [p for s in doc_samples() if s.kind == "not-run" for p in not_run_problems(s)]
+    assert not problems, "\n".join(problems)
+    checked = "".join(s.code for s in doc_samples() if s.kind == "not-run")
+    for command in (f"pip install {PYPI_SDK}", "pip install 'clevercloud-tcp[testing]'", f"npm install {NPM_PACKAGE}", f"go get {GO_SDK_MODULE}"):
+        assert command in checked, f"no sample that cannot run says `{command}`"
+
+
+def test_the_marking_and_not_run_checks_catch_a_broken_sample(tmp_path: Path) -> None:
+    doc = tmp_path / "doc.md"
+    doc.write_text(
+        "```sh\necho unmarked\n```\n\n<!-- sample: no-such-runner -->\n```python\nx = 1\n```\n\n"
+        "<!-- not-run: published -->\n```sh\npip install clevercloud-tcp[nope] pulumi-clevercloud-tcp\nnpm install left-pad\n"
+        f"go get {GO_SDK_MODULE}/v2\npulumi plugin install resource {PACKAGE} 0.0.9 --server https://example.com\n"
+        f"pulumi config set --secret {PACKAGE}:tokn x\npython -m clevercloud_tcp.nope\nscripts/nope\n"
+        "curl $url/_emulator/nope\nclever tcp-redirs --app app_00000000-0000-4000-8000-000000000000\n```\n"
+    )
+    found = blocks(doc.read_text(), "doc.md")
+    assert [p.split(": ", 1)[1] for p in marking_problems(found)] == [
+        "no <!-- sample: RUNNER --> or <!-- not-run: REASON --> above it",
+        f"no runner 'no-such-runner' (known: {', '.join(RUNNERS)})",
+    ]
+    said = "\n".join(not_run_problems(found[2]))
+    for wrong in ("clevercloud-tcp[nope]", "left-pad", f"{GO_SDK_MODULE}/v2", "0.0.9", f"{PACKAGE}:tokn", "clevercloud_tcp.nope",
+                  "scripts/nope", "/_emulator/nope", "app_00000000"):  # fmt: skip
+        assert wrong in said, wrong
+    assert f"pip installs {PYPI_SDK}" not in said  # the right name passes
+
+
+def test_a_block_marked_in_a_list_item_is_read_with_its_marker() -> None:
+    found = blocks("* item:\n\n  <!-- not-run: why -->\n  ```bash\n  npm install x\n  ```\n", "doc.md")
+    assert [(s.kind, s.value, s.code) for s in found] == [("not-run", "why", "npm install x\n")]
+
+
+def test_the_schema_examples_are_found() -> None:
+    by_source: dict[str, set[str]] = {}
+    for sample in schema_samples():
+        by_source.setdefault(sample.source, set()).add(sample.lang)
+    sources = {f"schema.json#{token}" for section in ("resources", "functions") for token in SCHEMA[section]}
+    assert set(by_source) == sources, "every resource and function has an example"
+    for source, langs in by_source.items():
+        assert langs == {"typescript", "python", "go", "yaml"}, f"{source}: examples in {sorted(langs)}"
+
+
+def test_languages_md_says_what_each_example_reads_and_exports() -> None:
+    page = (ROOT / "docs" / "languages.md").read_text()
+    plugin = {"examples/typescript/index.ts": 'config.get("namespace")', "examples/python/redirections.py": 'config.get("namespace")',
+              "examples/go/redirections/redirections.go": 'cfg.Get("namespace")', "examples/yaml/Pulumi.yaml": "namespace: ${namespace}"}  # fmt: skip
+    for path, reads_namespace in plugin.items():
+        source = (ROOT / path).read_text()
+        assert reads_namespace in source and "mqttUri" in source and "redis_uri" not in source, path
+    dynamic = (ROOT / "examples" / "python-dynamic" / "redirections.py").read_text()
+    assert 'config.get("host")' in dynamic and '"redis_uri"' in dynamic and '"namespace"' not in dynamic
+    assert "`namespace` (`default` by default), and export an `mqtt://` URI" in " ".join(page.split())
+    assert "config `host` (optional)" in page and "`redis_uri`" in page

@@ -14,9 +14,15 @@ import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 import yaml
+
+from clevercloud_tcp.core.resource import UNKNOWN
+from clevercloud_tcp.core.resource import plan as resource_plan
+from clevercloud_tcp.emulator.fixture import ORG_ID
+from support import FIXTURE_APPS, MQTT_APP
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -274,3 +280,65 @@ def test_index_points_to_installation_and_configuration(index: tuple[dict[str, A
     for title in ("Installation", "Configuration"):
         _, section = the_section(index[1], 2, rf"^{title}$")
         assert "(./installation-configuration/)" in section, f"{title} does not link the installation page"
+
+
+# --- schema.json's Registry fields -----------------------------------------------------------------------
+
+
+def test_the_logo_url_reaches_a_logo_in_the_repository() -> None:
+    raw = SCHEMA["repository"].replace("https://github.com/", "https://raw.githubusercontent.com/") + "/main/"
+    assert SCHEMA["logoUrl"].startswith(raw), f"{SCHEMA['logoUrl']} is not a file of {SCHEMA['repository']}"
+    logo = ROOT / SCHEMA["logoUrl"].removeprefix(raw)
+    assert logo.is_file(), f"{logo.relative_to(ROOT)} does not exist"
+    svg = ElementTree.parse(logo).getroot()
+    assert svg.tag == "{http://www.w3.org/2000/svg}svg" and svg.get("viewBox"), "not an SVG with a viewBox"
+
+
+def replacing_inputs() -> set[str]:
+    """The inputs whose change the core plans as a replace (a change to an unknown value: no API call)."""
+    olds = {"appId": MQTT_APP, "namespace": "default", "ownerId": ORG_ID, "host": "a.example", "adopt": False}
+    found = set()
+    for name in RESOURCE["inputProperties"]:
+        plan = resource_plan(olds, {**olds, name: UNKNOWN}, lambda: pytest.fail("the plan asked for a session"))
+        found |= set(plan.replaces)
+    return found
+
+
+def test_will_replace_on_changes_marks_the_inputs_that_replace() -> None:
+    marked = {name for name, spec in RESOURCE["inputProperties"].items() if spec.get("willReplaceOnChanges")}
+    assert marked == replacing_inputs() == {"appId", "namespace", "ownerId"}
+
+
+def test_the_resource_description_has_an_import_section() -> None:
+    description = RESOURCE["description"]
+    # The docs generator takes the text from "## Import" to the end as the page's Import section.
+    before, _, section = description.partition("\n\n## Import\n\n")
+    assert section, "no `## Import` section"
+    assert "pulumi import" not in before, "the import instruction belongs in the Import section"
+    (command,) = re.findall(r"^\$ pulumi import (.+)$", section, re.M)
+    token, name, resource_id = command.split()
+    assert token == RESOURCE_TOKEN and re.fullmatch(r"[\w-]+", name)
+    app, namespace = resource_id.split("/")
+    assert app in FIXTURE_APPS and namespace in ("default", "cleverapps"), resource_id
+    assert "{{% examples %}}" not in section, "the Import section comes after the examples"
+
+
+def test_the_pages_name_the_languages_the_schema_has() -> None:
+    # No C# or Java SDK: their generators are not among the ones provider/cmd/gen-sdks can call.
+    assert set(SCHEMA["language"]) == {"nodejs", "go", "python"}
+    for page in (DOCS / "_index.md", DOCS / "installation-configuration.md", ROOT / "README.md"):
+        text = page.read_text()
+        assert "every Pulumi language" not in text and "all Pulumi languages" not in text, page.name
+        assert re.search(r"TypeScript/JavaScript, Python (and|,) Go", text), f"{page.name} does not say which SDKs exist"
+        assert "no .NET or Java SDK" in text, f"{page.name} does not say that C# and Java have none"
+
+
+def test_the_pages_give_the_go_module_and_its_go_version() -> None:
+    go_mod = (ROOT / "sdk" / "go" / "go.mod").read_text()
+    module = re.search(r"^module (\S+)", go_mod, re.M).group(1)  # type: ignore[union-attr]
+    version = re.search(r"^go (\d+\.\d+)", go_mod, re.M).group(1)  # type: ignore[union-attr]
+    for page in (DOCS / "_index.md", DOCS / "installation-configuration.md", DOCS / "languages.md"):
+        text = page.read_text()
+        modules = set(re.findall(r"github\.com/pulumi-clevercloud-tcp/pulumi-clevercloud-tcp/sdk[\w/]*", text))
+        assert module in modules and modules <= {module, GO_IMPORT}, f"{page.name}: {sorted(modules)}"
+        assert f"Go {version} or later" in text, f"{page.name} does not say the module needs Go {version}"

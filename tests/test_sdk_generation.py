@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from support import unavailable
+from support import sdk_go_module, unavailable
 
 ROOT = Path(__file__).resolve().parents[1]
 SDKS = ("nodejs", "go", "python")
@@ -166,12 +166,12 @@ def typescript_checker(tmp_path_factory: pytest.TempPathFactory) -> Checker:
         require_tool(tool, "the TypeScript SDK is compiled with tsc from npm")
     deps = Path(succeed([str(ROOT / "scripts" / "install-node-sdk-deps")], ROOT).strip()) / "node_modules"
     work = tmp_path_factory.mktemp("nodejs-sdk")
-    sdk = work / "sdk"
+    sdk = work / "sdk" / "nodejs"
+    # As published: compiled into bin/ with the package.json beside it, by the script the docs give.
     shutil.copytree(ROOT / "sdk/nodejs", sdk, ignore=shutil.ignore_patterns("node_modules", "bin"))
-    (sdk / "node_modules").symlink_to(deps)
-    succeed([str(deps / ".bin" / "tsc"), "-p", "."], sdk)
-    # As published: the compiled bin/ with the package.json beside it.
-    shutil.copy(sdk / "package.json", sdk / "bin" / "package.json")
+    shutil.copytree(ROOT / "scripts", work / "scripts")
+    succeed([str(work / "scripts" / "build-node-sdk")], work)
+    (sdk / "node_modules").symlink_to(deps)  # what bin/, reached through the link below, imports
     modules = work / "app" / "node_modules"
     modules.mkdir(parents=True)
     (modules / "pulumi-clevercloud-tcp").symlink_to(sdk / "bin")
@@ -225,13 +225,7 @@ def go_checker(tmp_path_factory: pytest.TempPathFactory) -> Checker:
     """go vet on a program in a module that uses sdk/go from the checkout, with the SDK's own dependency pins."""
     require_tool("go", "the Go SDK is checked with go vet")
     work = tmp_path_factory.mktemp("go-program")
-    sdk_mod = (ROOT / "sdk/go/go.mod").read_text()
-    requires = sdk_mod[sdk_mod.index("require") :]
-    (work / "go.mod").write_text(
-        f"module example.com/redirections\n\ngo 1.25.11\n\nrequire {GO_MODULE} v0.0.0\n\n"
-        f"replace {GO_MODULE} => {ROOT / 'sdk/go'}\n\n{requires}"
-    )
-    shutil.copy(ROOT / "sdk/go/go.sum", work / "go.sum")
+    sdk_go_module(work, "example.com/redirections")
 
     def check(source: str) -> subprocess.CompletedProcess[str]:
         (work / "main.go").write_text(source)

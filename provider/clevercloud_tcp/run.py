@@ -104,16 +104,25 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 def load_program(path: Path) -> tuple[Callable[[], None], Path]:
-    """The inline program running PROGRAM as `__main__`, and the folder it runs in."""
-    entry = path / "__main__.py" if path.is_dir() else path
+    """The inline program running PROGRAM as `__main__`, and the folder it runs in.
+
+    The path is made absolute now, since `run` changes the working directory before the program runs,
+    and the file is read and compiled now, so that a program that cannot load stops here, before any
+    stack exists, rather than in the engine after the stack's first resource.
+    """
+    entry = (path / "__main__.py" if path.is_dir() else path).resolve()
     if not entry.is_file() or entry.suffix != ".py":
         raise UsageError(f"PROGRAM: {path} is neither a Python file nor a folder with __main__.py")
-    folder = entry.parent.resolve()
+    try:
+        compile(entry.read_bytes(), str(entry), "exec")
+    except (OSError, SyntaxError, ValueError) as err:
+        raise UsageError(f"PROGRAM: {entry} cannot be loaded: {err}") from None
+    folder = entry.parent
 
     def program() -> None:
         if str(folder) not in sys.path:  # its own modules import as they do under `pulumi up`
             sys.path.insert(0, str(folder))
-        runpy.run_path(str(entry.resolve()), run_name="__main__")
+        runpy.run_path(str(entry), run_name="__main__")
 
     return program, folder
 
@@ -163,6 +172,19 @@ def _emulator(state_dir: Path, wanted: bool) -> Iterator[tuple[dict[str, str], d
         yield in_both({"endpoint": emulator.url}), in_both({"token": pair.token, "secret": pair.secret})
 
 
+def up_or_nothing(stack: auto.Stack, show: Callable[[str], None]) -> None:
+    """`up`; when it fails on a stack that held nothing and leaves only the stack's own resource (a
+    program that raised before declaring anything), that resource goes too, so nothing is half-made."""
+    before = stack.export_stack().deployment or {}
+    try:
+        stack.up(on_output=show, on_error=show)
+    except auto.CommandError:
+        after = (stack.export_stack().deployment or {}).get("resources") or []
+        if not before.get("resources") and all(r.get("type") == "pulumi:pulumi:Stack" for r in after) and after:
+            stack.destroy(on_output=lambda _: None)  # no provider is called: the stack resource is all there is
+        raise
+
+
 def run(args: argparse.Namespace) -> None:
     if args.destroy and args.operation != "recover":
         raise UsageError("--destroy goes with recover: it says the interrupted command was a destroy")
@@ -198,6 +220,8 @@ def run(args: argparse.Namespace) -> None:
             if args.operation == "recover":
                 backend = engine_env(cli_dir, state_dir)["PULUMI_BACKEND_URL"]
                 recover(backend, StackSteps(make_stack, on_output=show, on_error=show), destroy=args.destroy)
+            elif args.operation == "up":
+                up_or_nothing(make_stack(), show)
             else:
                 getattr(make_stack(), args.operation)(on_output=show, on_error=show)
         except auto.CommandError as err:

@@ -6,6 +6,16 @@ import * as utilities from "./utilities";
 
 /**
  * The TCP-redirection namespaces an owner can use (`default`, `cleverapps` and any dedicated one), for choosing the `namespace` of a `TcpRedirection`. It calls the API while the program runs, with the provider's credentials.
+ *
+ * ## Example Usage
+ * ### The namespaces an application's owner can use
+ *
+ * ```typescript
+ * import * as clevercloudtcp from "pulumi-clevercloud-tcp";
+ *
+ * const available = clevercloudtcp.getNamespacesOutput({ appId: "app_1e5a7b5f-4d3c-4f2a-8b9c-8d7e6f5a4b3c" });
+ * export const namespaces = available.namespaces; // ["acme-dedicated", "cleverapps", "default"]
+ * ```
  */
 export function getNamespaces(args?: GetNamespacesArgs, opts?: pulumi.InvokeOptions): Promise<GetNamespacesResult> {
     args = args || {};
@@ -39,6 +49,16 @@ export interface GetNamespacesResult {
 }
 /**
  * The TCP-redirection namespaces an owner can use (`default`, `cleverapps` and any dedicated one), for choosing the `namespace` of a `TcpRedirection`. It calls the API while the program runs, with the provider's credentials.
+ *
+ * ## Example Usage
+ * ### The namespaces an application's owner can use
+ *
+ * ```typescript
+ * import * as clevercloudtcp from "pulumi-clevercloud-tcp";
+ *
+ * const available = clevercloudtcp.getNamespacesOutput({ appId: "app_1e5a7b5f-4d3c-4f2a-8b9c-8d7e6f5a4b3c" });
+ * export const namespaces = available.namespaces; // ["acme-dedicated", "cleverapps", "default"]
+ * ```
  */
 export function getNamespacesOutput(args?: GetNamespacesOutputArgs, opts?: pulumi.InvokeOutputOptions): pulumi.Output<GetNamespacesResult> {
     args = args || {};

@@ -8,6 +8,16 @@ import * as utilities from "./utilities";
 
 /**
  * An application's TCP redirections as the API holds them now, made by this stack or not: for finding a port made elsewhere, or checking what exists before adopting it. It calls the API while the program runs.
+ *
+ * ## Example Usage
+ * ### The ports an application has now, by namespace
+ *
+ * ```typescript
+ * import * as clevercloudtcp from "pulumi-clevercloud-tcp";
+ *
+ * const held = clevercloudtcp.getTcpRedirectionsOutput({ appId: "app_1e5a7b5f-4d3c-4f2a-8b9c-8d7e6f5a4b3c" });
+ * export const ports = held.redirections.apply(rs => Object.fromEntries(rs.map(r => [r.namespace, r.port]))); // { cleverapps: 5123 }
+ * ```
  */
 export function getTcpRedirections(args: GetTcpRedirectionsArgs, opts?: pulumi.InvokeOptions): Promise<GetTcpRedirectionsResult> {
     opts = pulumi.mergeOptions(utilities.resourceOptsDefaults(), opts || {});
@@ -44,6 +54,16 @@ export interface GetTcpRedirectionsResult {
 }
 /**
  * An application's TCP redirections as the API holds them now, made by this stack or not: for finding a port made elsewhere, or checking what exists before adopting it. It calls the API while the program runs.
+ *
+ * ## Example Usage
+ * ### The ports an application has now, by namespace
+ *
+ * ```typescript
+ * import * as clevercloudtcp from "pulumi-clevercloud-tcp";
+ *
+ * const held = clevercloudtcp.getTcpRedirectionsOutput({ appId: "app_1e5a7b5f-4d3c-4f2a-8b9c-8d7e6f5a4b3c" });
+ * export const ports = held.redirections.apply(rs => Object.fromEntries(rs.map(r => [r.namespace, r.port]))); // { cleverapps: 5123 }
+ * ```
  */
 export function getTcpRedirectionsOutput(args: GetTcpRedirectionsOutputArgs, opts?: pulumi.InvokeOutputOptions): pulumi.Output<GetTcpRedirectionsResult> {
     opts = pulumi.mergeOptions(utilities.resourceOptsDefaults(), opts || {});

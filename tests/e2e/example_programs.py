@@ -79,6 +79,36 @@ def cached(name: str, key: str, build: Callable[[Path], None]) -> Path:
     return done
 
 
+def typescript_node_modules(pulumi_version: str = "") -> Path:
+    """examples/typescript's node_modules as `npm ci` makes it, beside the SDK that package.json points at.
+
+    Made as docs/languages.md says, in a copy of the checkout's layout (so that package.json's
+    file:../../sdk/nodejs/bin holds): scripts/build-node-sdk, then npm in the example's folder; with
+    `pulumi_version`, that @pulumi/pulumi instead of the pinned one. Cached per content of the SDK, the
+    scripts and the manifests, and per version.
+    """
+    require_tools("node", "npm", why="the TypeScript programs are compiled with tsc and run by node, from npm packages")
+    sdk, example = REPO_ROOT / "sdk" / "nodejs", REPO_ROOT / "examples" / "typescript"
+    scripts = [REPO_ROOT / "scripts" / name for name in ("build-node-sdk", "install-node-sdk-deps")]
+    manifests = [example / name for name in ("package.json", "package-lock.json", ".npmrc")]
+    sources = [p for p in sdk.rglob("*") if p.is_file() and not {"node_modules", "bin"} & set(p.relative_to(sdk).parts)]
+
+    def build(folder: Path) -> None:
+        shutil.copytree(sdk, folder / "sdk" / "nodejs", ignore=shutil.ignore_patterns("node_modules", "bin"))
+        for path in [*scripts, *manifests]:
+            (folder / path.relative_to(REPO_ROOT)).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, folder / path.relative_to(REPO_ROOT))
+        succeed([str(folder / "scripts" / "build-node-sdk")], folder)
+        succeed(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], folder / "examples" / "typescript")
+        if pulumi_version:
+            npm_install = ["npm", "install", "--no-save", "--no-audit", "--no-fund", "--loglevel=error"]
+            succeed([*npm_install, f"@pulumi/pulumi@{pulumi_version}"], folder / "examples" / "typescript")
+
+    key = content_key(REPO_ROOT, [*sources, *scripts, *manifests])
+    name = f"example-typescript-{pulumi_version}" if pulumi_version else "example-typescript"
+    return cached(name, key, build) / "examples" / "typescript" / "node_modules"
+
+
 class ExampleStack:
     """One example's driver, on its own local backend, against one emulator, for the app MQTT_APP."""
 

@@ -1,7 +1,7 @@
 """examples/typescript through the real engine: its driver (automation.ts) runs index.ts as an inline program.
 
-The npm packages it pins, with the SDK from sdk/nodejs compiled as published (bin/ with its
-package.json), are installed once per content of the SDK and the manifests into the cache.
+The npm packages it pins, with the SDK from sdk/nodejs compiled by scripts/build-node-sdk as
+docs/languages.md says, are installed once per content of the SDK and the manifests into the cache.
 The typed SDK must refuse a misspelled property and a wrong type at compile time (tsc).
 `CLEVERCLOUD_TCP_NODE_PULUMI=X.Y.Z` (scripts/test-matrix) puts that @pulumi/pulumi under both the SDK
 and the example instead of the pinned one.
@@ -22,19 +22,14 @@ from example_programs import (
     MQTT_APP,
     REPO_ROOT,
     ExampleStack,
-    cached,
     check_life_cycle,
     check_refusal_reads_as_one_line,
-    content_key,
-    require_tools,
     run,
     succeed,
+    typescript_node_modules,
 )
 
 EXAMPLE = REPO_ROOT / "examples" / "typescript"
-SDK = REPO_ROOT / "sdk" / "nodejs"
-MANIFESTS = ("package.json", "package-lock.json", ".npmrc")
-BUILD_OUTPUT = ("node_modules", "bin")
 PULUMI_VERSION = os.environ.get("CLEVERCLOUD_TCP_NODE_PULUMI", "")
 
 
@@ -47,29 +42,7 @@ def test_the_example_runs_on_the_pulumi_it_is_given(node_modules: Path) -> None:
 
 @pytest.fixture(scope="module")
 def node_modules() -> Path:
-    """The example's node_modules as `npm ci` makes it, beside the compiled SDK that package.json points at."""
-    require_tools("node", "npm", why="the TypeScript example is compiled with tsc and run by node, from npm packages")
-    # What the SDK compiles against: @pulumi/pulumi, typescript and @types/node, pinned.
-    deps = Path(succeed([str(REPO_ROOT / "scripts" / "install-node-sdk-deps")], REPO_ROOT).strip()) / "node_modules"
-    sources = [p for p in SDK.rglob("*") if p.is_file() and not set(p.relative_to(SDK).parts) & set(BUILD_OUTPUT)]
-
-    def build(folder: Path) -> None:
-        sdk = folder / "sdk" / "nodejs"  # the checkout's layout, so that package.json's file:../../sdk/nodejs/bin holds
-        shutil.copytree(SDK, sdk, ignore=shutil.ignore_patterns(*BUILD_OUTPUT))
-        (sdk / "node_modules").symlink_to(deps)
-        succeed([str(deps / ".bin" / "tsc"), "-p", "."], sdk)
-        shutil.copy(sdk / "package.json", sdk / "bin" / "package.json")
-        example = folder / "examples" / "typescript"
-        example.mkdir(parents=True)
-        for name in MANIFESTS:
-            shutil.copy(EXAMPLE / name, example / name)
-        succeed(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], example)
-        if PULUMI_VERSION:
-            succeed(["npm", "install", "--no-save", "--no-audit", "--no-fund", "--loglevel=error", f"@pulumi/pulumi@{PULUMI_VERSION}"], example)
-
-    key = content_key(REPO_ROOT, [*sources, *(EXAMPLE / name for name in MANIFESTS)])
-    name = f"example-typescript-{PULUMI_VERSION}" if PULUMI_VERSION else "example-typescript"
-    return cached(name, key, build) / "examples" / "typescript" / "node_modules"
+    return typescript_node_modules(PULUMI_VERSION)
 
 
 @pytest.fixture(scope="module")

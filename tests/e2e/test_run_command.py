@@ -4,6 +4,7 @@ Python, not activated, with a clean environment."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 
 from clevercloud_tcp.emulator import DEFAULT_FIXTURE
 from clevercloud_tcp.emulator.process import EmulatorProcess
+from clevercloud_tcp.runtime.local_stack import engine_env, find_pulumi
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "python-dynamic"
@@ -89,6 +91,24 @@ def test_bad_program_is_one_line(clean_env: dict[str, str], tmp_path: Path) -> N
     assert result.stderr == f"clevercloud_tcp.run: PROGRAM: {ROOT / 'examples'} {not_a_program}\n"
 
 
+def test_a_relative_program_is_found_after_the_change_of_folder(clean_env: dict[str, str], tmp_path: Path) -> None:
+    # As docs/dynamic-provider.md runs it: PROGRAM relative to where the command is typed.
+    shutil.copytree(EXAMPLE, tmp_path / "examples" / "python-dynamic")
+    preview = run(clean_env, tmp_path, "examples/python-dynamic", "preview", "--emulator", "--config", f"appId={APP_ID}")
+    assert preview.returncode == 0, preview.stdout + preview.stderr
+    assert "+ 3 to create" in preview.stdout
+
+
+def test_a_program_that_cannot_load_leaves_no_stack(clean_env: dict[str, str], tmp_path: Path) -> None:
+    (tmp_path / "broken.py").write_text("import pulumi\npulumi.export('x', 1\n")
+    up = run(clean_env, tmp_path, "broken.py", "up", "--emulator")
+    assert up.returncode == 1
+    lines = up.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"clevercloud_tcp.run: PROGRAM: {tmp_path / 'broken.py'} cannot be loaded:"), up.stderr
+    assert "line 2" in lines[0]  # where the mistake is
+    assert not (tmp_path / ".pulumi-local").exists()  # no backend, no stack, no emulator state
+
+
 def test_plugin_script_names_PULUMI_PYTHON_CMD_for_a_python_without_pulumi(pulumi_cli: Path, tmp_path: Path) -> None:
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(tmp_path / "bare")], check=True)
     bare = tmp_path / "bare" / "bin" / "python"
@@ -112,3 +132,17 @@ def test_a_program_of_the_plugins_sdk_reaches_the_emulator_too(clean_env: dict[s
     destroy = run(clean_env, tmp_path, str(program), "destroy", "--emulator")
     assert destroy.returncode == 0, destroy.stdout + destroy.stderr
     assert held(tmp_path / ".pulumi-local" / "emulator.sqlite") == []
+
+
+def test_a_program_that_fails_before_declaring_anything_leaves_an_empty_stack(clean_env: dict[str, str], tmp_path: Path) -> None:
+    (tmp_path / "missing_import.py").write_text("import pulumi\nimport no_such_module_of_this_program\n")
+    up = run(clean_env, tmp_path, "missing_import.py", "up", "--emulator")
+    assert up.returncode == 1
+    lines = up.stderr.strip().splitlines()
+    assert len(lines) == 1 and "no_such_module_of_this_program" in lines[0], up.stderr
+    env = {**clean_env, **engine_env(find_pulumi() or Path(), tmp_path / ".pulumi-local")}
+    exported = subprocess.run(
+        ["pulumi", "stack", "export", "-s", "dev", "--cwd", str(tmp_path / ".pulumi-local")], capture_output=True, text=True, env=env
+    )
+    assert exported.returncode == 0, exported.stderr
+    assert not json.loads(exported.stdout)["deployment"].get("resources"), "the failed up left resources in the state"

@@ -12,6 +12,32 @@ import (
 )
 
 // The TCP-redirection namespaces an owner can use (`default`, `cleverapps` and any dedicated one), for choosing the `namespace` of a `TcpRedirection`. It calls the API while the program runs, with the provider's credentials.
+//
+// ## Example Usage
+// ### The namespaces an application's owner can use
+// ```go
+// package main
+//
+// import (
+//
+//	"github.com/pulumi-clevercloud-tcp/pulumi-clevercloud-tcp/sdk/go/clevercloudtcp"
+//	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+//
+// )
+//
+//	func main() {
+//		pulumi.Run(func(ctx *pulumi.Context) error {
+//			appID := "app_1e5a7b5f-4d3c-4f2a-8b9c-8d7e6f5a4b3c"
+//			available, err := clevercloudtcp.GetNamespaces(ctx, &clevercloudtcp.GetNamespacesArgs{AppId: &appID})
+//			if err != nil {
+//				return err
+//			}
+//			ctx.Export("namespaces", pulumi.ToStringArray(available.Namespaces)) // ["acme-dedicated", "cleverapps", "default"]
+//			return nil
+//		})
+//	}
+//
+// ```
 func GetNamespaces(ctx *pulumi.Context, args *GetNamespacesArgs, opts ...pulumi.InvokeOption) (*GetNamespacesResult, error) {
 	opts = internal.PkgInvokeDefaultOpts(opts)
 	var rv GetNamespacesResult

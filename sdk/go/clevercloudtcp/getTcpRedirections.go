@@ -12,6 +12,35 @@ import (
 )
 
 // An application's TCP redirections as the API holds them now, made by this stack or not: for finding a port made elsewhere, or checking what exists before adopting it. It calls the API while the program runs.
+//
+// ## Example Usage
+// ### The ports an application has now, by namespace
+// ```go
+// package main
+//
+// import (
+//
+//	"github.com/pulumi-clevercloud-tcp/pulumi-clevercloud-tcp/sdk/go/clevercloudtcp"
+//	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+//
+// )
+//
+//	func main() {
+//		pulumi.Run(func(ctx *pulumi.Context) error {
+//			held, err := clevercloudtcp.GetTcpRedirections(ctx, &clevercloudtcp.GetTcpRedirectionsArgs{AppId: "app_1e5a7b5f-4d3c-4f2a-8b9c-8d7e6f5a4b3c"})
+//			if err != nil {
+//				return err
+//			}
+//			ports := pulumi.IntMap{}
+//			for _, r := range held.Redirections {
+//				ports[r.Namespace] = pulumi.Int(r.Port)
+//			}
+//			ctx.Export("ports", ports) // {"cleverapps": 5123}
+//			return nil
+//		})
+//	}
+//
+// ```
 func GetTcpRedirections(ctx *pulumi.Context, args *GetTcpRedirectionsArgs, opts ...pulumi.InvokeOption) (*GetTcpRedirectionsResult, error) {
 	opts = internal.PkgInvokeDefaultOpts(opts)
 	var rv GetTcpRedirectionsResult

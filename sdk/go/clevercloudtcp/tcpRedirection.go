@@ -14,7 +14,7 @@ import (
 
 // A TCP redirection of a Clever Cloud application: the platform picks a public port (above 5000) on a namespace of reverse proxies and forwards it to the application's port 4040. Use it for raw TCP (a database protocol, MQTT, a game server) and feed `port` or `url` into connection strings.
 //
-// One per application and namespace; the id is `<appId>/<namespace>`. An existing redirection is imported with `pulumi import clevercloud-tcp:index:TcpRedirection NAME <appId>/<namespace>` (or the `import` resource option): everything is derived from the id, and a missing redirection is an error naming the application and namespace.
+// One per application and namespace; the id is `<appId>/<namespace>` (see Import below).
 //
 // What a change does: changing `appId` or `namespace` replaces the redirection (a new port), making the new one before deleting the old one so that clients never lack a port; changing only `ownerId` replaces it the other way round, since the API allows one per application and namespace, after a read that checks the new owner. Changing `host` updates `url` only, with no API write. Inputs are checked before anything is sent; each refusal names the property and says what is expected.
 //
@@ -49,6 +49,14 @@ import (
 //		})
 //	}
 //
+// ```
+//
+// ## Import
+//
+// An existing redirection is imported by its id, `<appId>/<namespace>`, with `pulumi import` or the `import` resource option: everything else is read from the API, and a missing redirection is an error naming the application and namespace. The Python dynamic provider cannot import: give it `adopt` instead.
+//
+// ```sh
+// $ pulumi import clevercloud-tcp:index:TcpRedirection redis-tcp app_1e5a7b5f-4d3c-4f2a-8b9c-8d7e6f5a4b3c/cleverapps
 // ```
 type TcpRedirection struct {
 	pulumi.CustomResourceState

@@ -64,6 +64,16 @@ def get_namespaces(app_id: Optional[_builtins.str] = None,
     """
     The TCP-redirection namespaces an owner can use (`default`, `cleverapps` and any dedicated one), for choosing the `namespace` of a `TcpRedirection`. It calls the API while the program runs, with the provider's credentials.
 
+    ## Example Usage
+    ### The namespaces an application's owner can use
+    ```python
+    import pulumi
+    import pulumi_clevercloud_tcp as clevercloud_tcp
+
+    available = clevercloud_tcp.get_namespaces(app_id="app_1e5a7b5f-4d3c-4f2a-8b9c-8d7e6f5a4b3c")
+    pulumi.export("namespaces", available.namespaces)  # ["acme-dedicated", "cleverapps", "default"]
+    ```
+
     :param _builtins.str app_id: An application (`app_<uuid>`) whose owner's namespaces to list, for when the owner is not known: it is found as `TcpRedirection` finds it. Not used when `ownerId` or the provider's `organization` setting (`clevercloud-tcp:organization`) is set.
     :param _builtins.str owner_id: The owner (`orga_<uuid>` or `user_<uuid>`) whose namespaces to list. When absent: the provider's `organization` setting, else the owner of `appId` when given, else the user of the credentials.
     """
@@ -81,6 +91,16 @@ def get_namespaces_output(app_id: pulumi.Input[Optional[Optional[_builtins.str]]
                           opts: Optional[Union[pulumi.InvokeOptions, pulumi.InvokeOutputOptions]] = None) -> pulumi.Output[GetNamespacesResult]:
     """
     The TCP-redirection namespaces an owner can use (`default`, `cleverapps` and any dedicated one), for choosing the `namespace` of a `TcpRedirection`. It calls the API while the program runs, with the provider's credentials.
+
+    ## Example Usage
+    ### The namespaces an application's owner can use
+    ```python
+    import pulumi
+    import pulumi_clevercloud_tcp as clevercloud_tcp
+
+    available = clevercloud_tcp.get_namespaces(app_id="app_1e5a7b5f-4d3c-4f2a-8b9c-8d7e6f5a4b3c")
+    pulumi.export("namespaces", available.namespaces)  # ["acme-dedicated", "cleverapps", "default"]
+    ```
 
     :param _builtins.str app_id: An application (`app_<uuid>`) whose owner's namespaces to list, for when the owner is not known: it is found as `TcpRedirection` finds it. Not used when `ownerId` or the provider's `organization` setting (`clevercloud-tcp:organization`) is set.
     :param _builtins.str owner_id: The owner (`orga_<uuid>` or `user_<uuid>`) whose namespaces to list. When absent: the provider's `organization` setting, else the owner of `appId` when given, else the user of the credentials.

@@ -77,6 +77,16 @@ def get_tcp_redirections(app_id: Optional[_builtins.str] = None,
     """
     An application's TCP redirections as the API holds them now, made by this stack or not: for finding a port made elsewhere, or checking what exists before adopting it. It calls the API while the program runs.
 
+    ## Example Usage
+    ### The ports an application has now, by namespace
+    ```python
+    import pulumi
+    import pulumi_clevercloud_tcp as clevercloud_tcp
+
+    held = clevercloud_tcp.get_tcp_redirections(app_id="app_1e5a7b5f-4d3c-4f2a-8b9c-8d7e6f5a4b3c")
+    pulumi.export("ports", {r.namespace: r.port for r in held.redirections})  # {"cleverapps": 5123}
+    ```
+
     :param _builtins.str app_id: The application (`app_<uuid>`) whose redirections to list.
     :param _builtins.str owner_id: Its owner (`orga_<uuid>` or `user_<uuid>`). When absent: the provider's `organization` setting, else the owner found in the summary of what the credentials can see.
     """
@@ -95,6 +105,16 @@ def get_tcp_redirections_output(app_id: pulumi.Input[Optional[_builtins.str]] = 
                                 opts: Optional[Union[pulumi.InvokeOptions, pulumi.InvokeOutputOptions]] = None) -> pulumi.Output[GetTcpRedirectionsResult]:
     """
     An application's TCP redirections as the API holds them now, made by this stack or not: for finding a port made elsewhere, or checking what exists before adopting it. It calls the API while the program runs.
+
+    ## Example Usage
+    ### The ports an application has now, by namespace
+    ```python
+    import pulumi
+    import pulumi_clevercloud_tcp as clevercloud_tcp
+
+    held = clevercloud_tcp.get_tcp_redirections(app_id="app_1e5a7b5f-4d3c-4f2a-8b9c-8d7e6f5a4b3c")
+    pulumi.export("ports", {r.namespace: r.port for r in held.redirections})  # {"cleverapps": 5123}
+    ```
 
     :param _builtins.str app_id: The application (`app_<uuid>`) whose redirections to list.
     :param _builtins.str owner_id: Its owner (`orga_<uuid>` or `user_<uuid>`). When absent: the provider's `organization` setting, else the owner found in the summary of what the credentials can see.
