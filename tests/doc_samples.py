@@ -25,6 +25,7 @@ SCHEMA_FILE = ROOT / "schema.json"
 # The runners of tests/e2e/test_doc_samples.py, which a `sample:` marker names.
 RUNNERS = (
     "python-program",  # a Python program, run by `python -m clevercloud_tcp.run FILE up --emulator`, then destroyed
+    "two-organisations",  # a Python program run so, with the fixture's two organisations' credentials as acmeToken… globexSecret
     "yaml-program",  # a Pulumi.yaml, `pulumi up` with the plain CLI against the emulator, then destroyed
     "typescript-program",  # an index.ts, type-checked by tsc against sdk/nodejs as built
     "go-program",  # a main package, built by `go build` against sdk/go

@@ -93,15 +93,23 @@ def check_outputs(ctx: Context, outputs: dict[str, Any]) -> None:
 # --- programs ------------------------------------------------------------------------------------------------
 
 
-def python_program(ctx: Context) -> None:
+def python_program(ctx: Context, *settings: str) -> None:
     """`python -m clevercloud_tcp.run FILE up --emulator`: the engine, the plugin or the dynamic provider."""
     (ctx.work / "program.py").write_text(ctx.sample.code)
-    run = [sys.executable, "-m", "clevercloud_tcp.run", "program.py", "up", "--emulator", "--config", f"appId={MQTT_APP}"]
+    run = [sys.executable, "-m", "clevercloud_tcp.run", "program.py", "up", "--emulator", "--config", f"appId={MQTT_APP}", *settings]
     up = subprocess.run(run, cwd=ctx.work, env=ctx.env(), capture_output=True, text=True, timeout=600)
     assert up.returncode == 0, f"{ctx.sample.name}:\n{up.stdout}\n{up.stderr}"
     export, command = [line.strip() for line in up.stdout.splitlines()[-2:]]
     shown = shell(ctx, f"{export} && {command} --json --show-secrets", ctx.work, ctx.env())
     check_outputs(ctx, json.loads(shown.stdout))
+
+
+def two_organisations(ctx: Context) -> None:
+    """A Python program of explicit providers, given the two organisations' credentials of the emulator's
+    built-in fixture as the stack's own secret config (`acmeToken`, … `globexSecret`)."""
+    pairs = {"acme": (TOKEN, SECRET), "globex": ("other-token", "other-secret")}
+    given = {f"{org}Token": token for org, (token, _) in pairs.items()} | {f"{org}Secret": secret for org, (_, secret) in pairs.items()}
+    python_program(ctx, *(arg for key, value in given.items() for arg in ("--secret", f"{key}={value}")))
 
 
 def yaml_program(ctx: Context) -> None:
@@ -201,6 +209,7 @@ def kit_script(ctx: Context) -> None:
 
 RUN: dict[str, Callable[[Context], None]] = {
     "python-program": python_program,
+    "two-organisations": two_organisations,
     "yaml-program": yaml_program,
     "typescript-program": typescript_program,
     "go-program": go_program,
