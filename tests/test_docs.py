@@ -328,3 +328,12 @@ def test_languages_md_says_what_each_example_reads_and_exports() -> None:
     assert 'config.get("host")' in dynamic and '"redis_uri"' in dynamic and '"namespace"' not in dynamic
     assert "`namespace` (`default` by default), and export an `mqtt://` URI" in " ".join(page.split())
     assert "config `host` (optional)" in page and "`redis_uri`" in page
+
+
+def test_every_plugin_install_in_the_docs_names_the_version_of_VERSION() -> None:
+    # Also in prose and tables (docs/languages.md), where no code block marker reaches.
+    server = SCHEMA["pluginDownloadURL"].replace("${VERSION}", VERSION)
+    found = [(doc.name, m) for doc in DOC_FILES for m in re.findall(r"pulumi plugin install resource (\S+ \S+ --server \S+?)`?\s", doc.read_text())]
+    assert len(found) >= 3, found
+    wrong = [(name, m) for name, m in found if m != f"{PACKAGE} {VERSION} --server {server}"]
+    assert not wrong, f"expected {PACKAGE} {VERSION} --server {server}: {wrong}"

@@ -141,7 +141,7 @@ class TcpRedirection(pulumi.CustomResource):
             app_id="app_1e5a7b5f-4d3c-4f2a-8b9c-8d7e6f5a4b3c",
             namespace="cleverapps")
         pulumi.export("redis_port", redis.port)  # 5123
-        pulumi.export("redis_url", redis.url)    # tcp://app-1e5a7b5f.cleverapps.io:5123
+        pulumi.export("redis_url", redis.url)    # tcp://app-1e5a7b5f-….cleverapps.io:5123
         ```
 
         ## Import
@@ -188,7 +188,7 @@ class TcpRedirection(pulumi.CustomResource):
             app_id="app_1e5a7b5f-4d3c-4f2a-8b9c-8d7e6f5a4b3c",
             namespace="cleverapps")
         pulumi.export("redis_port", redis.port)  # 5123
-        pulumi.export("redis_url", redis.url)    # tcp://app-1e5a7b5f.cleverapps.io:5123
+        pulumi.export("redis_url", redis.url)    # tcp://app-1e5a7b5f-….cleverapps.io:5123
         ```
 
         ## Import
@@ -335,7 +335,7 @@ class TcpRedirection(pulumi.CustomResource):
     @pulumi.getter
     def url(self) -> pulumi.Output[Optional[_builtins.str]]:
         """
-        `tcp://host:port`, for example `tcp://app-1e5a7b5f.cleverapps.io:5123`. Absent when `host` is (no host given and none found among the application's domains); build the address from `port` and your own domain then.
+        `tcp://host:port`, for example `tcp://app-1e5a7b5f-….cleverapps.io:5123`. Absent when `host` is (no host given and none found among the application's domains); build the address from `port` and your own domain then.
         """
         return pulumi.get(self, "url")
 
