@@ -23,8 +23,9 @@ NO_PULUMI = (
     "run scripts/install-pulumi from a checkout of pulumi-clevercloud-tcp (it builds or finds the CLI "
     "and writes the script), or install the CLI (https://www.pulumi.com/docs/iac/download-install/) and put both on PATH"
 )
-# The stack's own "update failed" line, which comes first and says the least.
-GENERIC_FAILURE = re.compile(r"(update|preview|refresh|destroy) failed")
+# The stack's own "update failed" line, which comes first and says the least; and the engine's note
+# that it stopped the program's resource monitor after the failure (seen with CLI v3.277, not v3.259).
+GENERIC_FAILURE = re.compile(r"(update|preview|refresh|destroy) failed|Resource monitor has terminated, shutting down")
 
 
 def find_pulumi() -> Path | None:
