@@ -10,7 +10,6 @@ root, or as a user whom `sudo -n` makes root (GitHub's runners).
 
 from __future__ import annotations
 
-import fcntl
 import os
 import re
 import shutil
@@ -113,6 +112,8 @@ def _debootstrap() -> str:
 @contextmanager
 def locked(folder: Path) -> Iterator[None]:
     """One maker at a time per cache folder (tests and builds may ask for the roots concurrently)."""
+    import fcntl  # here: scripts/release imports this module on Windows too, which has no fcntl
+
     folder.mkdir(parents=True, exist_ok=True)
     with (folder / ".lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)

@@ -17,7 +17,6 @@ import sys
 import tarfile
 import zipfile
 from collections.abc import Iterator
-from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -149,20 +148,21 @@ def opened_files(traces: Path, folder: Path) -> set[str]:
 
 
 def top_level(path: str) -> str:
-    """What a file of the archive belongs to: its top-level module or package, shared library, or metadata."""
+    """What a file of the archive belongs to: its top-level module or package, shared library, or metadata
+    folder (without its version: the build resolves the dependencies anew)."""
     parts = path.split("/")
     if len(parts) == 1:
         return path  # the executable
     if parts[1] == "python3.11":  # lib-dynload: one extension module each
         return parts[-1].split(".")[0]
-    return parts[1].split(".cpython-")[0].removesuffix(".pyc")
+    return re.sub(r"-[^-]+\.dist-info$", ".dist-info", parts[1].split(".cpython-")[0].removesuffix(".pyc"))
 
 
 # Bundled, and not opened in the run below for a reason that is not waste.
 NOT_OPENED_HERE = {
     "_strptime": "imported by the C datetime and time modules at the first strptime() call",
     "struct": "its .pyc is shadowed: PyInstaller's bootstrap, embedded in the executable, imports it first",
-    f"pydantic-{metadata.version('pydantic')}.dist-info": "read by pydantic.version_info(), which its error reports call",
+    "pydantic.dist-info": "read by pydantic.version_info(), which its error reports call",
 }
 
 
