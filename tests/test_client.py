@@ -590,7 +590,7 @@ def test_no_credentials_lists_the_three_ways(tmp_path: Path) -> None:
     message = str(caught.value)
     for way in ("pulumi config set", "CLEVER_TOKEN", "CLEVER_API_TOKEN", "clever login", "clever-tools.json"):
         assert way in message
-    assert all(f"{n}." in message for n in (1, 2, 3))
+    assert len(message.splitlines()) == 1
 
 
 def test_unreadable_profile_counts_as_none(tmp_path: Path) -> None:

@@ -187,7 +187,8 @@ def missing_credentials(keys: ConfigKeys) -> str:
     unread = "".join(f"; {namespace}:* keys do not reach this plugin" for namespace in keys.unread)
     return (
         f"No Clever Cloud credentials found: {given}, or export CLEVER_TOKEN and CLEVER_SECRET (or CLEVER_API_TOKEN), "
-        f"or run `clever login`{unread}. `pulumi refresh` and `pulumi destroy` use the settings saved by the last "
+        f"or run `clever login` (its profile: ~/.config/clever-cloud/clever-tools.json){unread}. "
+        "`pulumi refresh` and `pulumi destroy` use the settings saved by the last "
         "`pulumi up`, and the environment of the moment."
     )
 
