@@ -263,6 +263,12 @@ def sdk_go_module(folder: Path, name: str = "example.com/program") -> None:
     shutil.copy(sdk / "go.sum", folder / "go.sum")
 
 
+def no_profile(tmp_path: Path) -> dict[str, str]:
+    """HOME and XDG_CONFIG_HOME of an empty home, to lay over an engine's environment: no clever-tools
+    profile can supply credentials (bare_env also drops the credentials of the environment)."""
+    return {"HOME": str(tmp_path / "home"), "XDG_CONFIG_HOME": str(tmp_path / "home" / "config")}
+
+
 def bare_env(home: Path, **extra: str) -> dict[str, str]:
     """This environment without any credential or endpoint, an empty home (no clever-tools profile), plus `extra`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CLEVER_", "CC_", "OAUTH_")) and k != "API_HOST"}

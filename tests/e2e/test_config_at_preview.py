@@ -17,7 +17,7 @@ from pulumi import automation as auto
 from clevercloud_tcp.emulator.process import EmulatorProcess
 from clevercloud_tcp.runtime.local_stack import first_error
 from faces import FACES, PLUGIN, Face
-from support import APP, SECRET, TOKEN, StackFactory, quiet
+from support import APP, SECRET, TOKEN, StackFactory, no_profile, quiet
 
 MISTAKES = {
     "an option of the wrong kind": ({"requestTimeout": "fast"}, "requestTimeout: input should be a valid number"),
@@ -40,7 +40,7 @@ def test_preview_refuses_the_settings_before_any_request(
     ns = "clevercloud-tcp:"  # read by both faces
     config = {ns + k: v for k, v in settings.items() if v is not None and k not in ("token", "secret")}
     secrets = {ns + k: v for k, v in settings.items() if v is not None and k in ("token", "secret")}
-    home = {"HOME": str(tmp_path / "home"), "XDG_CONFIG_HOME": str(tmp_path / "home" / "config")}  # no clever-tools profile
+    home = no_profile(tmp_path)
     stack = make_stack(program(face), config=config, secrets=secrets, env=home)
 
     with pytest.raises(auto.errors.CommandError) as refused:
@@ -52,7 +52,7 @@ def test_preview_refuses_the_settings_before_any_request(
 
 
 def test_refresh_says_it_uses_the_settings_of_the_last_up(make_stack: StackFactory, e2e_emulator: EmulatorProcess, tmp_path: Path) -> None:
-    home = {"HOME": str(tmp_path / "home"), "XDG_CONFIG_HOME": str(tmp_path / "home" / "config")}
+    home = no_profile(tmp_path)
     with_env = {**home, "CLEVER_TOKEN": TOKEN, "CLEVER_SECRET": SECRET}
     stack = make_stack(program(PLUGIN), config={"clevercloud-tcp:endpoint": e2e_emulator.url}, secrets={}, env=with_env)
     stack.up(color="never", on_output=quiet)

@@ -20,7 +20,7 @@ from clevercloud_tcp.emulator.fixture import OTHER_ORG_ID
 from clevercloud_tcp.emulator.process import EmulatorProcess
 from clevercloud_tcp.runtime.local_stack import first_error
 from cli_project import CliError, CliProject
-from support import APP, OWNER, SECRET, TOKEN, StackFactory, held, plain_export, quiet
+from support import APP, OWNER, SECRET, TOKEN, StackFactory, held, no_profile, plain_export, quiet
 
 GLOBEX_APP = "app_3a7c9d7b-6f5e-4b4c-8dbe-af9a8b7c6d5e"  # globex-db, of another organisation and another user
 GLOBEX_TOKEN, GLOBEX_SECRET = "other-token", "other-secret"
@@ -57,11 +57,6 @@ outputs:
   databasePort: ${database.port}
   databaseOwner: ${database.ownerId}
 """
-
-
-def no_profile(tmp_path: Path) -> dict[str, str]:
-    """A home without a clever-tools profile: the providers' arguments are the only credentials."""
-    return {"HOME": str(tmp_path / "home"), "XDG_CONFIG_HOME": str(tmp_path / "home" / "config")}
 
 
 @pytest.fixture
