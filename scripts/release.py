@@ -155,13 +155,12 @@ def build_in_debian_root(arch: str, work: Path) -> Path:
             export_tracked(outside / "src")
             (outside / "plugin_entry.py").write_text(ENTRY)
             env = {"SOURCE_DATE_EPOCH": str(EPOCH), **debian_root.host_pip_settings(outside, inside)}
-            venv = build_venv(root, f"{inside}/src", env, log)
+            copy_build_venv(root, f"{inside}/src", f"{inside}/venv", env, log)
             python = f"{inside}/venv/bin/python"
             hooks = f"{inside}/src/scripts/pyinstaller_hooks"
             debian_root.in_root(
                 root,
                 f"""
-                cp -a {venv} {inside}/venv
                 # By name from a wheel folder, not by path: pip then writes no direct_url.json, whose path
                 # would make each build's bytes differ.
                 {python} -m pip wheel -q --no-deps --no-build-isolation --wheel-dir {inside}/wheels {inside}/src
@@ -180,13 +179,20 @@ def build_in_debian_root(arch: str, work: Path) -> Path:
     return work / "dist" / PLUGIN
 
 
-def build_venv(root: Path, src: str, env: dict[str, str], log: list[str]) -> str:
-    """The root's venv of the plugin's dependencies and the build tools, made once per pyproject.toml and
-    BUILD_TOOLS (the path inside the root); each build works on a copy of it."""
+def copy_build_venv(root: Path, src: str, target: str, env: dict[str, str], log: list[str]) -> None:
+    """Copies the root's venv of the plugin's dependencies and the build tools to target (a path inside the
+    root), making it first if missing: one venv per pyproject.toml and BUILD_TOOLS, reused by every build.
+
+    The lock covers the copy as well as the making: a build that makes a venv removes the others, so no
+    build may be copying one meanwhile (two builds at once, as the suite's workers start them)."""
     key = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + " ".join(BUILD_TOOLS).encode()).hexdigest()[:16]
     venv = f"/opt/build-venv-{key}"
+    # A plain file, checked from here: bin/python is a link to /opt/python/..., which resolves only inside.
+    complete = root / venv.lstrip("/") / debian_root.DONE
     with debian_root.locked(root.parent):
-        if not (root / venv.lstrip("/") / "bin" / "python").exists():
+        if complete.is_file():
+            log.append(f"build venv: reused {venv}")
+        else:
             started = time.monotonic()
             debian_root.in_root(
                 root,
@@ -195,13 +201,14 @@ def build_venv(root: Path, src: str, env: dict[str, str], log: list[str]) -> str
                 {debian_root.PYTHON} -m venv {venv}.partial
                 {venv}.partial/bin/python -m pip install -q --disable-pip-version-check {shlex.join(BUILD_TOOLS)}
                 {venv}.partial/bin/python -m pip install -q --disable-pip-version-check --no-build-isolation {src}
+                touch {venv}.partial/{debian_root.DONE}
                 mv {venv}.partial {venv}
                 """,
                 "installing the plugin's dependencies in the Debian 11 root",
                 env=env,
             )
-            log.append(f"build venv: {time.monotonic() - started:.0f} s")
-    return venv
+            log.append(f"build venv: made {venv} in {time.monotonic() - started:.0f} s")
+        debian_root.in_root(root, f"cp -a {venv} {target}", "copying the build venv", env=env)
 
 
 def write_archive(folder: Path, target: Path) -> None:

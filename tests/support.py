@@ -72,23 +72,28 @@ def fresh_clone(work: Path) -> Path:
     return clone
 
 
-def release_from_fresh_clone(work: Path, python: str, *args: str) -> Path:
-    """`scripts/release --out DIR [args]` in a fresh clone, its .venv made by `python`, none of this venv's
-    settings or PATH inherited."""
+def release_in_fresh_clone(work: Path, python: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """`scripts/release --out DIR [args]` in a fresh clone (DIR its dist/), its .venv made by `python`, none of
+    this venv's settings or PATH inherited; asserts it succeeded."""
     clone = fresh_clone(work)
-    out = clone / "dist"  # where the release workflow has it
     venv_bin = str(Path(sys.prefix) / "bin")
     path = os.pathsep.join(p for p in os.environ["PATH"].split(os.pathsep) if p != venv_bin)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "PYTHON"))}
     done = subprocess.run(
-        [clone / "scripts" / "release", "--out", out, *args],
+        [clone / "scripts" / "release", "--out", clone / "dist", *args],  # where the release workflow has it
         env={**env, "PATH": path, "PYTHON": python},
         capture_output=True,
         text=True,
         timeout=2400,
     )
     assert done.returncode == 0, f"scripts/release failed on a fresh clone with {python}:\n{done.stdout[-3000:]}\n{done.stderr[-5000:]}"
-    return out
+    return done
+
+
+def release_from_fresh_clone(work: Path, python: str, *args: str) -> Path:
+    """The folder that `release_in_fresh_clone` fills."""
+    release_in_fresh_clone(work, python, *args)
+    return work / "clone" / "dist"
 
 
 def oauth(token: str = TOKEN, secret: str = SECRET) -> OAuthCredentials:

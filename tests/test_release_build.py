@@ -8,6 +8,7 @@ skip without it, and fail under CLEVERCLOUD_TCP_REQUIRE_ALL (as in CI).
 
 from __future__ import annotations
 
+import hashlib
 import platform
 import re
 import shlex
@@ -17,13 +18,15 @@ import sys
 import tarfile
 import zipfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from clevercloud_tcp.testing import load_module
 from clevercloud_tcp.testing.plugin_harness import PLUGIN
-from support import interpreter, release_from_fresh_clone, unavailable
+from support import interpreter, release_from_fresh_clone, release_in_fresh_clone, unavailable
 
 ROOT = Path(__file__).resolve().parents[1]
 VERSION = (ROOT / "VERSION").read_text().strip()
@@ -45,11 +48,46 @@ def require_root() -> None:
             unavailable(f"no `{tool}` on PATH")
 
 
+@dataclass(frozen=True)
+class Builds:
+    """Three plugin builds from three fresh clones: two started together, then a third."""
+
+    together: tuple[subprocess.CompletedProcess[str], subprocess.CompletedProcess[str]]
+    third: subprocess.CompletedProcess[str]
+    outs: tuple[Path, Path, Path]
+    opt_before_third: dict[str, tuple[int, int]]
+    opt_after_third: dict[str, tuple[int, int]]
+
+
+def build_root_opt() -> dict[str, tuple[int, int]]:
+    """What the build root's /opt holds, two levels down: each entry's inode and change time."""
+    opt = debian_root.cache_dir(ARCH) / "build" / "opt"
+    found = {}
+    for path in [*opt.iterdir(), *(p for d in opt.iterdir() if d.is_dir() and not d.is_symlink() for p in d.iterdir())]:
+        info = path.lstat()
+        found[path.relative_to(opt).as_posix()] = (info.st_ino, info.st_ctime_ns)
+    return found
+
+
 @pytest.fixture(scope="module")
-def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def builds(tmp_path_factory: pytest.TempPathFactory) -> Builds:
     require_root()
     # The plugin half: the whole release from a fresh clone is tests/e2e/test_release_from_outside.py's.
-    return release_from_fresh_clone(tmp_path_factory.mktemp("release"), interpreter("11"), "--only", "plugin")
+    works = [tmp_path_factory.mktemp(f"release-{n}") for n in ("a", "b", "c")]
+    python = interpreter("11")
+    # Two at once, as the suite's two workers (or two CI jobs on one runner) start them: they share the
+    # cached Debian roots and the build environment in them.
+    with ThreadPoolExecutor(2) as pool:
+        a, b = pool.map(lambda work: release_in_fresh_clone(work, python, "--only", "plugin"), works[:2])
+    before = build_root_opt()
+    third = release_in_fresh_clone(works[2], python, "--only", "plugin")
+    outs = [work / "clone" / "dist" for work in works]
+    return Builds((a, b), third, (outs[0], outs[1], outs[2]), before, build_root_opt())
+
+
+@pytest.fixture(scope="module")
+def release(builds: Builds) -> Path:
+    return builds.outs[2]
 
 
 @pytest.fixture(scope="module")
@@ -83,6 +121,15 @@ def test_fresh_clone_builds_the_packages_with_python_3_x(minor: str, tmp_path: P
         with zipfile.ZipFile(out / name) as wheel:
             assert any(n.endswith(".dist-info/METADATA") for n in wheel.namelist()), name
     assert (out / f"clevercloud_tcp-{VERSION}.tar.gz").is_file() and (out / "checksums.txt").is_file()
+
+
+def test_two_builds_at_once_both_succeed_and_a_third_reuses_the_build_environment(builds: Builds) -> None:
+    # Both of the pair succeeded (the fixture asserts each); the third made nothing anew in the root's /opt.
+    assert "build venv: reused /opt/build-venv-" in builds.third.stderr, builds.third.stderr
+    assert builds.opt_after_third == builds.opt_before_third
+    # And the three are one build: the same archive, byte for byte.
+    digests = {hashlib.sha256((out / ARCHIVE).read_bytes()).hexdigest() for out in builds.outs}
+    assert len(digests) == 1, "three builds of one commit gave different archives"
 
 
 # --- what the Linux archive needs and holds ----------------------------------------------------------
