@@ -32,6 +32,9 @@ ROOT = Path(__file__).resolve().parents[1]
 VERSION = (ROOT / "VERSION").read_text().strip()
 ARCH = {"x86_64": "amd64", "aarch64": "arm64"}.get(platform.machine(), platform.machine())
 ARCHIVE = f"{PLUGIN}-v{VERSION}-linux-{ARCH}.tar.gz"
+# The first test of the module also waits for its builds: on a fresh machine, the Debian roots and their
+# CPython are made first (tens of minutes on 2 busy cores).
+pytestmark = pytest.mark.timeout(3600)
 GLIBC_FLOOR = (2, 31)
 MAX_ARCHIVE_MIB = 20
 debian_root = load_module("debian_root", ROOT / "scripts" / "debian_root.py")

@@ -8,11 +8,13 @@ emulator holds and what the state records.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 import shutil
 import subprocess
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -56,26 +58,32 @@ def content_key(root: Path, paths: Iterable[Path]) -> str:
     return digest.hexdigest()[:16]
 
 
-def cached(name: str, key: str, build: Callable[[Path], None]) -> Path:
-    """`CACHE/name/key`, made by `build(folder)` the first time; entries of other keys are removed.
+# An entry of another key is removed once nobody has used it for this long: a run of another commit (a
+# second checkout, the versions matrix beside the suite) may be using it right now.
+UNUSED_FOR = 24 * 3600
 
-    Built aside and renamed, so that an interrupted build is never taken for a finished one; partial
-    builds of this key (another run's, or an interrupted one's) are left alone.
+
+def cached(name: str, key: str, build: Callable[[Path], None]) -> Path:
+    """`CACHE/name/key`, made by `build(folder)` the first time, under a lock that other runs wait on.
+
+    Built aside and renamed, so that an interrupted build is never taken for a finished one. Each use
+    touches the entry; entries of other keys unused for a day are removed (never one in use).
     """
     root = CACHE / name
     done = root / key
-    if not done.is_dir():
-        partial = root / f"{key}.partial-{os.getpid()}"
-        shutil.rmtree(partial, ignore_errors=True)
-        partial.mkdir(parents=True)
-        build(partial)
-        for stale in root.iterdir():
-            if not stale.name.startswith(key):
-                shutil.rmtree(stale, ignore_errors=True)
-        try:
+    root.mkdir(parents=True, exist_ok=True)
+    with (root / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.is_dir():
+            partial = root / f"{key}.partial"
+            shutil.rmtree(partial, ignore_errors=True)
+            partial.mkdir()
+            build(partial)
             partial.rename(done)
-        except OSError:  # another run finished the same build first
-            shutil.rmtree(partial)
+        os.utime(done)
+        for stale in root.iterdir():
+            if stale.is_dir() and stale != done and time.time() - stale.stat().st_mtime > UNUSED_FOR:
+                shutil.rmtree(stale, ignore_errors=True)
     return done
 
 

@@ -38,6 +38,9 @@ SCHEMA = json.loads((ROOT / "schema.json").read_text())
 VERSION = (ROOT / "VERSION").read_text().strip()
 RELEASE_URL = SCHEMA["pluginDownloadURL"].replace("${VERSION}", VERSION)
 ARCHIVE = f"pulumi-resource-clevercloud-tcp-v{VERSION}-linux-amd64.tar.gz"
+# The first test of the module also waits for the release build: on a fresh machine, the Debian roots and
+# their CPython are made first (tens of minutes on 2 busy cores).
+pytestmark = pytest.mark.timeout(3600)
 PLUGIN_DIR = f"plugins/resource-clevercloud-tcp-v{VERSION}"
 NODE_PINS = {"@pulumi/pulumi": "3.270.0", "typescript": "5.9.3", "@types/node": "20.19.43"}  # as scripts/install-node-sdk-deps
 
