@@ -84,7 +84,7 @@ def platform_pair() -> tuple[str, str]:
 
 def run(args: Sequence[str | Path], cwd: Path) -> None:
     # SOURCE_DATE_EPOCH: the wheels' and sdists' timestamps too, so a build gives the same bytes again.
-    env = {**os.environ, "SOURCE_DATE_EPOCH": str(EPOCH)}
+    env = {**os.environ, "SOURCE_DATE_EPOCH": str(EPOCH), "PYINSTALLER_CONFIG_DIR": str(cwd / "pyinstaller-config")}
     done = subprocess.run([str(a) for a in args], cwd=cwd, capture_output=True, text=True, env=env)
     if done.returncode != 0:
         raise ReleaseError(f"{' '.join(map(str, args))} failed in {cwd}:\n{done.stdout[-4000:]}{done.stderr[-4000:]}")
@@ -154,7 +154,12 @@ def build_in_debian_root(arch: str, work: Path) -> Path:
         with debian_root.scratch_in(root, "plugin-build-") as (outside, inside):
             export_tracked(outside / "src")
             (outside / "plugin_entry.py").write_text(ENTRY)
-            env = {"SOURCE_DATE_EPOCH": str(EPOCH), **debian_root.host_pip_settings(outside, inside)}
+            env = {
+                "SOURCE_DATE_EPOCH": str(EPOCH),
+                # PyInstaller's cache of stripped libraries is the build's own: two builds at once corrupt a shared one.
+                "PYINSTALLER_CONFIG_DIR": f"{inside}/pyinstaller-config",
+                **debian_root.host_pip_settings(outside, inside),
+            }
             copy_build_venv(root, f"{inside}/src", f"{inside}/venv", env, log)
             python = f"{inside}/venv/bin/python"
             hooks = f"{inside}/src/scripts/pyinstaller_hooks"
