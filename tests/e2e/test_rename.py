@@ -60,6 +60,10 @@ def test_rename_with_adopt_and_no_alias_keeps_the_port(renamed_stack: Callable[[
     assert result.summary.result == "succeeded"
     assert ports_by_name(stack) == {"b": port}
     assert list(held_ports(e2e_emulator).values()) == [port], "the old name's delete removed the port the new name records"
+    # The user hears of it among the engine's warnings, not only in the provider's log.
+    diagnostics = [line.strip() for line in result.stdout.partition("Diagnostics:")[2].splitlines()]
+    warnings = [line for line in diagnostics if line.startswith("warning:") and "left in place" in line]
+    assert len(warnings) == 1 and f"(port {port})" in warnings[0], result.stdout
 
 
 def test_rename_without_alias_or_adopt_fails_naming_aliases(renamed_stack: Callable[[dict[str, Any]], auto.Stack], e2e_emulator: EmulatorProcess) -> None:
