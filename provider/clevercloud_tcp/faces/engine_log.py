@@ -8,12 +8,15 @@ serves its `Log` call there. Best effort: a warning that cannot be delivered is 
 from __future__ import annotations
 
 import logging
+from contextvars import ContextVar
 
 import grpc
 from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc
 
 PACKAGE_LOGGER = "clevercloud_tcp"
 TIMEOUT = 5.0  # seconds: a warning must not hold up the operation that gave it
+# The resource whose request is being served, where the face knows it: the engine shows the warning under it.
+RESOURCE: ContextVar[str] = ContextVar("resource", default="")
 
 
 class EngineWarnings(logging.Handler):
@@ -24,7 +27,7 @@ class EngineWarnings(logging.Handler):
         self.engine = engine
 
     def emit(self, record: logging.LogRecord) -> None:
-        request = engine_pb2.LogRequest(severity=engine_pb2.WARNING, message=record.getMessage())
+        request = engine_pb2.LogRequest(severity=engine_pb2.WARNING, message=record.getMessage(), urn=RESOURCE.get())
         try:
             with grpc.insecure_channel(self.engine) as channel:
                 engine_pb2_grpc.EngineStub(channel).Log(request, timeout=TIMEOUT)
