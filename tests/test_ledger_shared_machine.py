@@ -35,6 +35,7 @@ ATTACKER, VICTIM = 61731, 61732  # uids with no account: the kernel checks them 
 RUN = "127.0.0.1:41731"  # the engine address, which every local user reads in the plugin's command line
 KEY = (OWNER, APP, "default", 5123)
 KEYS = ("id_ed25519", "deploy", "authorized_keys")
+LEDGER_SHAPED = Path(hashlib.sha256(b"a folder").hexdigest()[:32], hashlib.sha256(b"a file").hexdigest()[:32])
 
 
 def as_user(uid: int, work: Callable[[], T]) -> T:
@@ -82,7 +83,10 @@ def machine() -> Iterator[Path]:
     keys.mkdir(parents=True)
     for name in KEYS:
         (keys / name).write_text(f"{name} of the victim\n")
-    for path in [home, keys, *keys.iterdir()]:
+    # Names of the ledger's own form too, which only the folder checks keep the sweep from.
+    (home / LEDGER_SHAPED).parent.mkdir()
+    (home / LEDGER_SHAPED).write_text("the victim's data, not a pid")
+    for path in [home, keys, *keys.iterdir(), (home / LEDGER_SHAPED).parent, home / LEDGER_SHAPED]:
         os.chown(path, VICTIM, VICTIM)
     old_place = Path("/tmp") / f"clevercloud-tcp-{VICTIM}"  # where the previous release kept the ledger
     shutil.rmtree(old_place, ignore_errors=True)
@@ -139,6 +143,7 @@ def test_a_runs_link_to_the_victims_files_deletes_none_of_them(machine: Path, pl
     as_victim(machine, runtime, lambda: Deployment(PLUGIN_KEYS, run=RUN).close())
 
     assert sorted(p.name for p in (machine / "victim" / "keys").iterdir()) == sorted(KEYS)
+    assert (machine / "victim" / LEDGER_SHAPED).is_file()
 
 
 @pytest.mark.parametrize("place", PLACES)
