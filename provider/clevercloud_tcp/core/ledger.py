@@ -40,7 +40,6 @@ BEING_WRITTEN = re.compile(r"([0-9a-f]{32})\.(\d+)")  # an entry being written b
 NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 POSIX = os.name == "posix"
 log = logging.getLogger("clevercloud_tcp")
-_said: set[str] = set()
 
 
 class Unsafe(Exception):
@@ -110,15 +109,10 @@ def _prepare(root: Path, make: bool) -> bool:
     return True
 
 
-def say_once(message: str) -> None:
-    """A warning the user should see once per process (the faces pass the package's warnings on to the engine)."""
-    if message not in _said:
-        _said.add(message)
-        log.warning(message)
-
-
 def _fallback(reason: object) -> None:
-    say_once(
+    """A warning, which the faces pass on to the engine, which shows it; said once, as the ledger then
+    has no folder to fail on again."""
+    log.warning(
         f"clevercloud-tcp: the shared ledger folder cannot be used ({reason}); this provider process keeps "
         "its own record only, so a port adopted in one provider process of this command may be removed by a "
         "delete in another. Make the folder a private one of yours (chmod 700), or set XDG_RUNTIME_DIR."
