@@ -117,3 +117,24 @@ def test_a_delete_in_another_run_still_removes_the_port(emulator: EmulatorProces
     with provider_host("dynamic", emulator, engine="127.0.0.1:40009") as dynamic:
         dynamic.delete(f"{APP}/default", old)
     assert emulator.redirections() == []
+
+
+def test_sweep_touches_only_plain_files_of_the_ledgers_own_form(tmp_path: Path) -> None:
+    """A file the user put there, and a link of an entry's form to a file elsewhere: both kept, the
+    link's target too (it is never read or deleted through)."""
+    root = tmp_path / "clevercloud-tcp" / "runs"
+    crashed = Ledger("127.0.0.1:40010", root)
+    crashed.record(KEY)
+    assert crashed.folder is not None
+    [entry] = crashed.folder.iterdir()
+    entry.write_text(str(dead_pid()))
+    elsewhere = tmp_path / "precious"
+    elsewhere.write_text("not a pid")
+    link = crashed.folder / ("0" * 32)
+    link.symlink_to(elsewhere)
+    (crashed.folder / "notes").write_text("mine")
+
+    sweep(root)
+
+    assert sorted(p.name for p in crashed.folder.iterdir()) == sorted([link.name, "notes"])
+    assert elsewhere.read_text() == "not a pid"

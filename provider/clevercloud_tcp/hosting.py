@@ -8,6 +8,8 @@
   engine keeps in its log; not every HTTP request.
 - The engine's address, which the engine gives every provider process it starts as its last argument,
   names the run: the provider processes of one `pulumi` command share what they made (core/ledger.py).
+- It starts with no writable temp folder (a read-only /tmp, as in hardened containers): the provider
+  writes no temp file, but an import on the way (dill's, through pulumi) asks where the temp folder is.
 """
 
 from __future__ import annotations
@@ -16,9 +18,12 @@ import logging
 import os
 import re
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Sequence
+
+from .core.ledger import runs_root
 
 _started = threading.Event()
 ADDRESS = re.compile(r"[\w.\-\[\]:]+:\d+")
@@ -55,3 +60,17 @@ def start_provider_process(interval: float = 0.5) -> None:
     package = logging.getLogger("clevercloud_tcp")
     package.addHandler(handler)
     package.setLevel(logging.INFO)
+
+
+def answer_temp_folder_question() -> None:
+    """Before pulumi is imported: where no temp folder is writable, name one in the user's cache (made
+    private when it can be), so that an import asking for it does not end the process."""
+    try:
+        tempfile.gettempdir()
+    except FileNotFoundError:
+        private = runs_root().parent / "tmp"
+        try:
+            private.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError:
+            pass  # only named: nothing is written there
+        tempfile.tempdir = str(private)

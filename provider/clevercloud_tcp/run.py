@@ -3,21 +3,27 @@ no language host: `python -m clevercloud_tcp.run PROGRAM {up,preview,refresh,des
 
 PROGRAM is a Python file, or a folder with `__main__.py` (a Pulumi project folder); it runs as an
 Automation API inline program, as `pulumi up` would run it, with the project name of its `Pulumi.yaml`.
-The stack lives in a local file backend (`--backend-dir`, `.pulumi-local` by default) with a passphrase
-secrets provider. `--emulator` runs it against a local Clever Cloud API emulator instead of the real one.
+The stack lives in a local file backend (`--backend-dir`, `.pulumi-local` by default, private to the
+user) with a passphrase secrets provider, and its config in a workspace of its project's own. Secrets
+come from the environment or standard input, never the command line. `--emulator` runs it against a
+local Clever Cloud API emulator instead of the real one.
 """
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import os
 import re
 import runpy
 import shlex
+import shutil
+import stat
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import TextIO
 
 import yaml
 from pulumi import automation as auto
@@ -46,9 +52,15 @@ def echo_without_stack_rm_hint(line: str) -> None:
 
 
 def shell_lines(
-    cli_dir: Path, state_dir: Path, stack: str, passphrase: str | None, command: str = "stack output"
+    cli_dir: Path,
+    state_dir: Path,
+    stack: str,
+    passphrase: str | None,
+    command: str = "stack output",
+    work_dir: Path | None = None,
 ) -> list[str]:
-    """Commands that reach the stack from another shell; `passphrase` None: the caller's own is used."""
+    """Commands that reach the stack (its config in `work_dir`, the backend folder unless given) from
+    another shell; `passphrase` None: the caller's own is used."""
     env = engine_env(cli_dir, state_dir)
     names = ["PULUMI_HOME", "PULUMI_BACKEND_URL", "PULUMI_SKIP_UPDATE_CHECK"]
     exports = [f"PATH={shlex.quote(str(cli_dir))}:$PATH"] + [f"{name}={shlex.quote(env[name])}" for name in names]
@@ -56,20 +68,58 @@ def shell_lines(
         exports.append(f"PULUMI_CONFIG_PASSPHRASE={shlex.quote(passphrase)}")
     return [
         "export " + " ".join(exports),
-        f"pulumi --cwd {shlex.quote(str(state_dir))} {command} -s {shlex.quote(stack)}",
+        f"pulumi --cwd {shlex.quote(str(work_dir or state_dir))} {command} -s {shlex.quote(stack)}",
     ]
 
 
-def _pair(text: str, *, secret: bool = False) -> tuple[str, str]:
+def _pair(text: str) -> tuple[str, str]:
     key, sep, value = text.partition("=")
     if not sep or not key:
-        shown = "(value not shown)" if secret else repr(text)
-        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {shown}")
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
     return key, value
 
 
-def _secret_pair(text: str) -> tuple[str, str]:
-    return _pair(text, secret=True)
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+SECRET_HELP = (
+    "encrypted stack config: KEY alone reads the value from standard input (one line per --secret, in "
+    "order; asked for without echo on a terminal), KEY=ENV_VAR from that environment variable. Never the "
+    "value itself: every local user reads a command line"
+)
+PASSPHRASE_NEEDED = (
+    "set PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE): it encrypts this stack's secrets, "
+    f"and the default one ({PASSPHRASE}) is public, for --emulator only; a stack an earlier release made "
+    f"with it opens with PULUMI_CONFIG_PASSPHRASE={PASSPHRASE}, then `pulumi stack change-secrets-provider passphrase`"
+)
+
+
+def _secret_spec(text: str) -> tuple[str, str | None]:
+    """KEY, or (KEY, ENV_VAR); the text after `=` is never shown (a user may have put a value there)."""
+    key, sep, name = text.partition("=")
+    if not key:
+        raise argparse.ArgumentTypeError("expected KEY or KEY=ENV_VAR")
+    if sep and not (ENV_NAME.fullmatch(name) and name in os.environ):
+        raise argparse.ArgumentTypeError(
+            f"{key}=…: after `=` comes the name of a set environment variable holding the value (none such "
+            "is set); --secret never takes the value itself (it would be in the process list): use "
+            f"--secret {key} and give the value on standard input"
+        )
+    return key, name if sep else None
+
+
+def secret_values(specs: Sequence[tuple[str, str | None]], stdin: TextIO) -> dict[str, str]:
+    """The value of each --secret: from its environment variable, else a line of standard input."""
+    values: dict[str, str] = {}
+    for key, env_name in specs:
+        if env_name is not None:
+            values[key] = os.environ[env_name]
+        elif stdin.isatty():
+            values[key] = getpass.getpass(f"{key}: ")
+        else:
+            line = stdin.readline()
+            if not line:
+                raise UsageError(f"--secret {key}: standard input ended before its value (one line per --secret)")
+            values[key] = line.rstrip("\n")
+    return values
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -87,8 +137,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--config", "-c", type=_pair, action="append", default=[], metavar="KEY=VALUE", help="plain stack config"
     )
+    parser.add_argument("--secret", type=_secret_spec, action="append", default=[], metavar="KEY[=ENV_VAR]", help=SECRET_HELP)
     parser.add_argument(
-        "--secret", type=_secret_pair, action="append", default=[], metavar="KEY=VALUE", help="encrypted stack config"
+        "--unset", action="append", default=[], metavar="KEY", help="removes KEY from the stack config (a mistaken key)"
     )
     parser.add_argument(
         "--destroy",
@@ -185,6 +236,29 @@ def up_or_nothing(stack: auto.Stack, show: Callable[[str], None]) -> None:
         raise
 
 
+def private_folder(state_dir: Path) -> None:
+    """The backend folder holds the state, the stack config and the emulator's: the user's alone."""
+    state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    info = state_dir.lstat()
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
+        raise UsageError(f"--backend-dir: {state_dir} is not a folder of yours; give one of your own")
+    state_dir.chmod(0o700)  # one that an earlier release made with the default umask
+
+
+def workspace_of(state_dir: Path, project: str, stack: str) -> Path:
+    """The project's own workspace (its stack config) in the backend folder. The previous release kept one
+    stack config for every project, in the backend folder itself: a project with this stack in the
+    backend takes a copy of it, once."""
+    work_dir = state_dir / "projects" / project
+    shared = state_dir / f"Pulumi.{stack}.yaml"
+    made = any((state_dir / "backend" / ".pulumi" / "stacks" / project).glob(f"{stack}.json*"))
+    if shared.is_file() and made and not (work_dir / shared.name).exists():
+        work_dir.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(shared, work_dir / shared.name)
+        print(f"  config: carried over from {shared}, where the previous release kept it for every project")
+    return work_dir
+
+
 def run(args: argparse.Namespace) -> None:
     if args.destroy and args.operation != "recover":
         raise UsageError("--destroy goes with recover: it says the interrupted command was a destroy")
@@ -193,49 +267,64 @@ def run(args: argparse.Namespace) -> None:
     cli_dir = find_pulumi()
     if cli_dir is None:
         raise UsageError(NO_PULUMI)
-    state_dir = args.backend_dir.resolve()
     own_passphrase = os.environ.get("PULUMI_CONFIG_PASSPHRASE")
+    if not own_passphrase and not args.emulator:
+        raise UsageError(PASSPHRASE_NEEDED)
+    secrets = secret_values(args.secret, sys.stdin)
     passphrase = own_passphrase or PASSPHRASE
+    os.umask(0o077)  # what the engine, the CLI and the emulator write here is the user's alone
+    state_dir = args.backend_dir.resolve()
+    private_folder(state_dir)
     print(f"=== stack {args.stack} of project {project}, backend folder {state_dir}")
-    default = f"{PASSPHRASE} (the default; set PULUMI_CONFIG_PASSPHRASE for another)"
+    default = f"{PASSPHRASE} (the default, for --emulator only; set PULUMI_CONFIG_PASSPHRASE for another)"
     print(f"  passphrase: {'PULUMI_CONFIG_PASSPHRASE, as set' if own_passphrase else default}")
-    with _emulator(state_dir, args.emulator) as (emulator_config, emulator_secrets):
-        os.chdir(folder)  # programs read their files relative to their folder, as under `pulumi up`
+    work_dir = workspace_of(state_dir, project, args.stack)
+    done = False
+    try:
+        with _emulator(state_dir, args.emulator) as (emulator_config, emulator_secrets):
+            os.chdir(folder)  # programs read their files relative to their folder, as under `pulumi up`
 
-        def make_stack() -> auto.Stack:
-            return local_stack(
-                program,
-                cli_dir=cli_dir,
-                state_dir=state_dir,
-                project=project,
-                stack=args.stack,
-                config={**emulator_config, **dict(args.config)},
-                secrets={**emulator_secrets, **dict(args.secret)},
-                env={"PULUMI_CONFIG_PASSPHRASE": passphrase, **({RECOVER: "true"} if args.operation == "recover" else {})},
-            )
+            def make_stack() -> auto.Stack:
+                stack = local_stack(
+                    program,
+                    cli_dir=cli_dir,
+                    state_dir=state_dir,
+                    work_dir=work_dir,
+                    project=project,
+                    stack=args.stack,
+                    config={**emulator_config, **dict(args.config)},
+                    secrets={**emulator_secrets, **secrets},
+                    env={"PULUMI_CONFIG_PASSPHRASE": passphrase, **({RECOVER: "true"} if args.operation == "recover" else {})},
+                )
+                if args.unset:
+                    stack.remove_all_config(list(args.unset))
+                return stack
 
-        # Pulumi's own `pulumi stack rm` advice lacks the backend: the lines printed below have it.
-        show = echo_without_stack_rm_hint if args.operation == "destroy" or args.destroy else echo
-        try:
-            if args.operation == "recover":
-                backend = engine_env(cli_dir, state_dir)["PULUMI_BACKEND_URL"]
-                recover(backend, StackSteps(make_stack, on_output=show, on_error=show), destroy=args.destroy)
-            elif args.operation == "up":
-                up_or_nothing(make_stack(), show)
-            else:
-                getattr(make_stack(), args.operation)(on_output=show, on_error=show)
-        except auto.CommandError as err:
-            raise UsageError(f"pulumi {args.operation} failed: {first_error(err)}") from None
-        if args.emulator and (args.operation == "up" or (args.operation == "recover" and not args.destroy)):
-            kept = state_dir / "emulator.sqlite"
-            print(f"The emulator stops now; what it holds stays in {kept} (its --state), so a later")
-            print(f"`python -m clevercloud_tcp.run {args.program} destroy --emulator` with the same --backend-dir")
-            print("deletes these redirections.")
-    destroyed = args.operation == "destroy" or args.destroy
-    print("=== to forget the stack's history and config too:" if destroyed else "=== to reach the stack from a shell:")
-    shown = None if own_passphrase else passphrase
-    for line in shell_lines(cli_dir, state_dir, args.stack, shown, "stack rm" if destroyed else "stack output"):
-        print(f"  {line}")
+            # Pulumi's own `pulumi stack rm` advice lacks the backend: the lines printed below have it.
+            show = echo_without_stack_rm_hint if args.operation == "destroy" or args.destroy else echo
+            try:
+                if args.operation == "recover":
+                    backend = engine_env(cli_dir, state_dir)["PULUMI_BACKEND_URL"]
+                    recover(backend, StackSteps(make_stack, on_output=show, on_error=show), destroy=args.destroy)
+                elif args.operation == "up":
+                    up_or_nothing(make_stack(), show)
+                else:
+                    getattr(make_stack(), args.operation)(on_output=show, on_error=show)
+            except auto.CommandError as err:
+                raise UsageError(f"pulumi {args.operation} failed: {first_error(err)}") from None
+            if args.emulator and (args.operation == "up" or (args.operation == "recover" and not args.destroy)):
+                kept = state_dir / "emulator.sqlite"
+                print(f"The emulator stops now; what it holds stays in {kept} (its --state), so a later")
+                print(f"`python -m clevercloud_tcp.run {args.program} destroy --emulator` with the same --backend-dir")
+                print("deletes these redirections.")
+            done = True
+    finally:  # after a failure too: the stack is there to look at
+        destroyed = done and (args.operation == "destroy" or args.destroy)
+        print("=== to forget the stack's history and config too:" if destroyed else "=== to reach the stack from a shell:")
+        shown = None if own_passphrase else passphrase
+        command = "stack rm" if destroyed else "stack output"
+        for line in shell_lines(cli_dir, state_dir, args.stack, shown, command, work_dir):
+            print(f"  {line}")
 
 
 def main(argv: Sequence[str] | None = None) -> None:

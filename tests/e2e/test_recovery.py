@@ -212,11 +212,14 @@ class RunCommand:
         self.env = {
             **{k: v for k, v in os.environ.items() if not k.startswith(("PULUMI_", "CLEVER_"))},
             "PATH": os.pathsep.join([str(pulumi_cli), os.environ.get("PATH", "")]),
+            "PULUMI_CONFIG_PASSPHRASE": "the user's own",  # an endpoint of their choosing: required
+            "EMULATOR_TOKEN": TOKEN,
+            "EMULATOR_SECRET": SECRET,
         }
         self.options = [
             "--backend-dir", str(self.backend_dir), "--config", f"clevercloud:endpoint={emulator.url}",
             "--config", "clevercloud-tcp:retryAttempts=2",
-            "--secret", f"clevercloud:token={TOKEN}", "--secret", f"clevercloud:secret={SECRET}",
+            "--secret", "clevercloud:token=EMULATOR_TOKEN", "--secret", "clevercloud:secret=EMULATOR_SECRET",
         ]  # fmt: skip
 
     def command(self, *operation: str) -> list[str]:

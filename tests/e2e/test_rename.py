@@ -49,7 +49,9 @@ def ports_by_name(stack: auto.Stack) -> dict[str, int]:
     return {r["urn"].rsplit("::", 1)[1]: int(r["outputs"]["port"]) for r in resources if r["type"].endswith(":TcpRedirection")}
 
 
-def test_rename_with_adopt_and_no_alias_keeps_the_port(renamed_stack: Callable[[dict[str, Any]], auto.Stack], e2e_emulator: EmulatorProcess) -> None:
+def test_rename_with_adopt_and_no_alias_keeps_the_port(
+    renamed_stack: Callable[[dict[str, Any]], auto.Stack], e2e_emulator: EmulatorProcess, face: Face
+) -> None:
     settings: dict[str, Any] = {"name": "a"}
     stack = renamed_stack(settings)
     port = int(stack.up(color="never", on_output=quiet).outputs["port"].value)
@@ -60,6 +62,13 @@ def test_rename_with_adopt_and_no_alias_keeps_the_port(renamed_stack: Callable[[
     assert result.summary.result == "succeeded"
     assert ports_by_name(stack) == {"b": port}
     assert list(held_ports(e2e_emulator).values()) == [port], "the old name's delete removed the port the new name records"
+    # The user hears of it among the engine's warnings, not only in the provider's log.
+    diagnostics = [line.strip() for line in result.stdout.partition("Diagnostics:")[2].splitlines()]
+    warnings = [line for line in diagnostics if line.startswith("warning:") and "left in place" in line]
+    assert len(warnings) == 1 and f"(port {port})" in warnings[0], result.stdout
+    if face.name == "plugin":  # under the resource deleted (the dynamic provider host does not say which)
+        before = diagnostics[: diagnostics.index(warnings[0])]
+        assert [line for line in before if line.endswith(":")][-1].endswith("TcpRedirection (a):"), result.stdout
 
 
 def test_rename_without_alias_or_adopt_fails_naming_aliases(renamed_stack: Callable[[dict[str, Any]], auto.Stack], e2e_emulator: EmulatorProcess) -> None:

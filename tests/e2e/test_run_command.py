@@ -4,20 +4,24 @@ Python, not activated, with a clean environment."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from clevercloud_tcp.emulator import DEFAULT_FIXTURE
 from clevercloud_tcp.emulator.process import EmulatorProcess
-from clevercloud_tcp.runtime.local_stack import engine_env, find_pulumi
+from clevercloud_tcp.runtime.local_stack import engine_env, find_pulumi, local_stack
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "python-dynamic"
 APP_ID = DEFAULT_FIXTURE.organisations[0].applications[1].id  # two custom domains, broker.acme.example first
+PASSPHRASE = "a passphrase of the user's own"
 
 
 @pytest.fixture
@@ -27,9 +31,9 @@ def clean_env(tmp_path: Path, pulumi_cli: Path) -> dict[str, str]:
     return {"PATH": f"{pulumi_cli}:/usr/bin:/bin", "HOME": str(tmp_path / "home")}
 
 
-def run(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def run(env: dict[str, str], cwd: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "clevercloud_tcp.run", *args], capture_output=True, text=True, env=env, cwd=cwd
+        [sys.executable, "-m", "clevercloud_tcp.run", *args], capture_output=True, text=True, env=env, cwd=cwd, input=stdin
     )
 
 
@@ -67,7 +71,7 @@ def test_example_up_then_destroy_against_the_emulator(clean_env: dict[str, str],
 
 
 def test_missing_credentials_say_how_to_set_them_as_secrets(clean_env: dict[str, str], tmp_path: Path) -> None:
-    up = run(clean_env, tmp_path, str(EXAMPLE), "up", "--config", f"appId={APP_ID}")
+    up = run({**clean_env, "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE}, tmp_path, str(EXAMPLE), "up", "--config", f"appId={APP_ID}")
     assert up.returncode == 1
     assert "set clevercloud-tcp:token and clevercloud-tcp:secret" in up.stdout
     assert "clevercloud:token" in up.stdout  # pulumi-clevercloud's key, which the dynamic provider reads too
@@ -141,8 +145,115 @@ def test_a_program_that_fails_before_declaring_anything_leaves_an_empty_stack(cl
     lines = up.stderr.strip().splitlines()
     assert len(lines) == 1 and "no_such_module_of_this_program" in lines[0], up.stderr
     env = {**clean_env, **engine_env(find_pulumi() or Path(), tmp_path / ".pulumi-local")}
-    exported = subprocess.run(
-        ["pulumi", "stack", "export", "-s", "dev", "--cwd", str(tmp_path / ".pulumi-local")], capture_output=True, text=True, env=env
-    )
+    workspace = tmp_path / ".pulumi-local" / "projects" / "missing_import"  # the project's own
+    exported = subprocess.run(["pulumi", "stack", "export", "-s", "dev", "--cwd", str(workspace)], capture_output=True, text=True, env=env)
     assert exported.returncode == 0, exported.stderr
     assert not json.loads(exported.stdout)["deployment"].get("resources"), "the failed up left resources in the state"
+
+
+# --- each program's settings and secrets to itself -----------------------------------------------------
+
+
+def program_folder(parent: Path, project: str) -> Path:
+    """A project folder whose program declares one redirection of the fixture's app, with no settings."""
+    folder = parent / project
+    folder.mkdir()
+    (folder / "Pulumi.yaml").write_text(f"name: {project}\nruntime: python\n")
+    (folder / "__main__.py").write_text(f"from clevercloud_tcp.dynamic import TcpRedirection\nTcpRedirection('r', app_id='{APP_ID}')\n")
+    return folder
+
+
+def test_two_programs_in_one_folder_keep_their_settings_apart(clean_env: dict[str, str], tmp_path: Path) -> None:
+    """Reproduced on the previous release: beta's preview passed, on alpha's endpoint and credentials."""
+    alpha, beta = program_folder(tmp_path, "alpha"), program_folder(tmp_path, "beta")
+    up = run(clean_env, tmp_path, str(alpha), "up", "--emulator")
+    assert up.returncode == 0, up.stdout + up.stderr
+
+    preview = run({**clean_env, "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE}, tmp_path, str(beta), "preview")
+    assert preview.returncode == 1, preview.stdout
+    assert "No Clever Cloud credentials found" in preview.stderr, preview.stderr
+    # What reaches the stack is printed after a failure too.
+    assert "=== to reach the stack from a shell:" in preview.stdout
+    assert f"--cwd {tmp_path / '.pulumi-local' / 'projects' / 'beta'} stack output" in preview.stdout
+
+
+def test_the_real_apis_route_asks_for_a_passphrase_of_the_users_own(clean_env: dict[str, str], tmp_path: Path) -> None:
+    result = run(clean_env, tmp_path, str(EXAMPLE), "preview", "--config", f"appId={APP_ID}")
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "set PULUMI_CONFIG_PASSPHRASE" in lines[0], result.stderr
+    assert not (tmp_path / ".pulumi-local").exists()
+
+
+def command_lines_while(work: Callable[[], subprocess.CompletedProcess[str]]) -> tuple[list[str], subprocess.CompletedProcess[str]]:
+    """Every process's command line seen while `work` runs (as any local user sees them), and its result."""
+    seen: set[str] = set()
+    finished = threading.Event()
+
+    def sample() -> None:
+        while not finished.is_set():
+            for pid in filter(str.isdigit, os.listdir("/proc")):
+                try:
+                    seen.add(Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"))
+                except OSError:
+                    continue
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    try:
+        result = work()
+    finally:
+        finished.set()
+        sampler.join()
+    return sorted(seen), result
+
+
+def test_secrets_reach_the_stack_on_no_command_line(clean_env: dict[str, str], tmp_path: Path) -> None:
+    """One secret on standard input, one from the environment, and the emulator's credentials, which
+    `run` sets itself: none on any process's command line (`run`'s, the CLI's, the engine's children)."""
+    from_stdin, from_env = "stdin-secret-6f1d2c", "env-secret-93ab0e"
+    emulator = DEFAULT_FIXTURE.users[0].oauth[0]
+    env = {**clean_env, "EXTRA_SECRET": from_env}
+    args = [str(EXAMPLE), "preview", "--emulator", "--config", f"appId={APP_ID}"]
+    secrets = ["--secret", "example:fromStdin", "--secret", "example:fromEnv=EXTRA_SECRET"]
+    lines, preview = command_lines_while(lambda: run(env, tmp_path, *args, *secrets, stdin=from_stdin + "\n"))
+
+    assert preview.returncode == 0, preview.stdout + preview.stderr
+    assert any("pulumi" in line and " config set" in line for line in lines), "the sampling saw no `pulumi config set`"
+    for value in (from_stdin, from_env, emulator.token, emulator.secret):
+        assert not [line for line in lines if value in line], f"a secret was on a command line: {value}"
+    shown = subprocess.run(
+        ["pulumi", "config", "--show-secrets", "--json", "-s", "dev"],
+        cwd=tmp_path / ".pulumi-local" / "projects" / "clevercloud-tcp-example",
+        env={**clean_env, **engine_env(find_pulumi() or Path(), tmp_path / ".pulumi-local")},
+        capture_output=True,
+        text=True,
+    )
+    config = json.loads(shown.stdout)
+    assert config["example:fromStdin"] == {"value": from_stdin, "secret": True}
+    assert config["example:fromEnv"] == {"value": from_env, "secret": True}
+
+
+def test_a_value_given_on_the_command_line_is_refused_without_showing_it(clean_env: dict[str, str], tmp_path: Path) -> None:
+    result = run(clean_env, tmp_path, str(EXAMPLE), "preview", "--emulator", "--secret", "clevercloud-tcp:token=hunter2value")
+    assert result.returncode == 2
+    assert "hunter2value" not in result.stderr and "--secret clevercloud-tcp:token and give the value on standard input" in result.stderr
+
+
+def test_a_backend_folder_of_the_previous_release_is_made_private_and_its_config_carried_over(
+    clean_env: dict[str, str], tmp_path: Path, pulumi_cli: Path
+) -> None:
+    """The previous release kept the stack config in the backend folder itself, made with the default umask."""
+    state_dir = tmp_path / ".pulumi-local"
+    state_dir.mkdir(mode=0o755)
+    state_dir.chmod(0o755)
+    config = {"clevercloud-tcp-example:appId": APP_ID, "clevercloud-tcp-example:mistake": "1"}
+    local_stack(lambda: None, cli_dir=pulumi_cli, state_dir=state_dir, config=config)  # that layout
+
+    preview = run(clean_env, tmp_path, str(EXAMPLE), "preview", "--emulator", "--unset", "mistake")
+
+    assert preview.returncode == 0, preview.stdout + preview.stderr  # appId found: carried over
+    assert "carried over from" in preview.stdout
+    assert state_dir.stat().st_mode & 0o777 == 0o700
+    kept = (state_dir / "projects" / "clevercloud-tcp-example" / "Pulumi.dev.yaml").read_text()
+    assert "appId" in kept and "mistake" not in kept  # --unset removed the mistaken key

@@ -307,5 +307,7 @@ def delete(session: Session, id_: str, props: Mapping[str, Any]) -> Deleted:
         outcome = Deleted.REMOVED
     else:
         outcome = Deleted.ALREADY_GONE
-    log.info("delete %s (port %d): %s", id_, port, outcome.value)
+    # The user must hear of a port left open: the faces pass warnings on to the engine, which shows them.
+    level = logging.WARNING if outcome is Deleted.LEFT_IN_PLACE else logging.INFO
+    log.log(level, "clevercloud-tcp: delete %s (port %d): %s", id_, port, outcome.value)
     return outcome

@@ -35,6 +35,7 @@ from ..core import functions, resource
 from ..core.inputs import PYTHON_NAMES
 from ..core.session import Deployment, Session
 from ..hosting import engine_address, start_provider_process
+from .engine_log import pass_warnings_to
 
 # The configuration this face reads: the whole stack config's keys of both namespaces.
 CONFIG_KEYS = (*DYNAMIC_KEYS.all(), *OPTION_KEYS)
@@ -80,6 +81,7 @@ class TcpRedirectionProvider(ResourceProvider):
         # traceback (`pulumi.dynamic` formats every error with `traceback.format_exc`).
         sys.tracebacklimit = 0
         start_provider_process()
+        pass_warnings_to(engine_address())
         self._config = {k: v for k in CONFIG_KEYS if (v := req.config.get(k)) is not None}
         # Every mistake that shows without the API: check reports it (at `pulumi preview`, before anything
         # is sent), every other call refuses to go on. Typos are looked for in the whole stack config.

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import subprocess
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -70,14 +71,18 @@ def local_stack(
     config: Mapping[str, str] | None = None,
     secrets: Mapping[str, str] | None = None,
     env: Mapping[str, str] | None = None,
+    work_dir: Path | None = None,
 ) -> auto.Stack:
-    """A stack of an inline `program`, with plain `config` and encrypted `secrets` set on it."""
+    """A stack of an inline `program`, with plain `config` and encrypted `secrets` set on it; its stack
+    config lives in `work_dir` (the backend folder itself unless given: one config per stack name)."""
     (state_dir / "backend").mkdir(parents=True, exist_ok=True)
     (state_dir / "home").mkdir(parents=True, exist_ok=True)
+    work_dir = work_dir or state_dir
+    work_dir.mkdir(parents=True, exist_ok=True)
     # The workspace hands these to every CLI call it makes, and so to the engine's child processes.
     variables = engine_env(cli_dir, state_dir, env)
     workspace = auto.LocalWorkspaceOptions(
-        work_dir=str(state_dir),
+        work_dir=str(work_dir),
         pulumi_home=variables["PULUMI_HOME"],
         env_vars=variables,
         secrets_provider="passphrase",
@@ -89,11 +94,22 @@ def local_stack(
         pulumi_command=auto.PulumiCommand(root=str(cli_dir.parent), skip_version_check=True),
     )
     result = auto.create_or_select_stack(stack_name=stack, project_name=project, program=program, opts=workspace)
-    values = {key: auto.ConfigValue(value=value) for key, value in (config or {}).items()}
-    values |= {key: auto.ConfigValue(value=value, secret=True) for key, value in (secrets or {}).items()}
-    if values:  # one CLI call for all of them: each call costs the CLI's start-up
-        result.set_all_config(values)
+    if config:  # one CLI call for all of them: each call costs the CLI's start-up
+        result.set_all_config({key: auto.ConfigValue(value=value) for key, value in config.items()})
+    for key, value in (secrets or {}).items():
+        set_secret(result, key, value, cli_dir, variables)
     return result
+
+
+def set_secret(stack: auto.Stack, key: str, value: str, cli_dir: Path, variables: Mapping[str, str]) -> None:
+    """`pulumi config set --secret KEY` with the value on its standard input: every local user reads a
+    process's command line, where `set_all_config` would put it."""
+    command = [str(cli_dir / "pulumi"), "--non-interactive", "config", "set", "--secret", "--stack", stack.name, "--", key]
+    done = subprocess.run(
+        command, input=value, text=True, capture_output=True, cwd=stack.workspace.work_dir, env={**os.environ, **variables}
+    )
+    if done.returncode != 0:
+        raise auto.CommandError(auto.CommandResult(stdout=done.stdout, stderr=done.stderr, code=done.returncode))
 
 
 def first_error(err: auto.CommandError) -> str:

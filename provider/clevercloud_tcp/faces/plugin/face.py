@@ -18,6 +18,7 @@ from ...config import PACKAGE, PLUGIN_KEYS, ConfigKeys, settings_problems
 from ...core import functions, resource
 from ...core.inputs import CAMEL_NAMES, FIND_HOST
 from ...core.session import Deployment, Session
+from ..engine_log import RESOURCE
 from .values import plain, secret_names, wire
 
 TYPE = f"{PACKAGE}:index:TcpRedirection"
@@ -157,4 +158,5 @@ class TcpRedirectionPlugin(p.Provider):
 
     async def delete(self, request: p.DeleteRequest) -> None:
         props = plain(request.properties)
+        RESOURCE.set(request.urn)  # this request's own context, which the worker thread copies
         await self._run(lambda: resource.delete(self.session(), request.resource_id, props))

@@ -20,6 +20,7 @@ from pulumi.runtime.proto import provider_pb2_grpc
 
 from ...errors import CleverCloudError
 from ...hosting import engine_address, start_provider_process
+from ..engine_log import pass_warnings_to
 from .face import TcpRedirectionPlugin
 
 # The RPCs this plugin serves: each one of the servicer's, wrapped below.
@@ -94,7 +95,9 @@ def package_version() -> str:
 
 async def _serve(engine: str) -> None:
     server = grpc.aio.server(options=CHANNEL_OPTIONS)
-    servicer = OneLineErrors(sys.argv[1:], package_version(), TcpRedirectionPlugin(run=engine_address([engine])), engine)
+    run = engine_address([engine])
+    pass_warnings_to(run)
+    servicer = OneLineErrors(sys.argv[1:], package_version(), TcpRedirectionPlugin(run=run), engine)
     provider_pb2_grpc.add_ResourceProviderServicer_to_server(servicer, server)
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()
