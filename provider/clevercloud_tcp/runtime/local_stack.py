@@ -18,6 +18,10 @@ from pathlib import Path
 from pulumi import automation as auto
 
 PASSPHRASE = "local-stack-passphrase"
+# The engine then writes the state once, at the end of a command, not after every step: a stack of N
+# resources costs N steps instead of N whole-state rewrites. A crash leaves what it made unrecorded,
+# which the recovery (runtime/recovery.py) takes back; see docs/large-stacks.md.
+SKIP_CHECKPOINTS = "PULUMI_SKIP_CHECKPOINTS"
 NO_PULUMI = (
     "no `pulumi` CLI with the `pulumi-resource-pulumi-python` plugin script beside it or on PATH: "
     "run scripts/install-pulumi from a checkout of pulumi-clevercloud-tcp (it builds or finds the CLI "
@@ -70,12 +74,15 @@ def local_stack(
     config: Mapping[str, str] | None = None,
     secrets: Mapping[str, str] | None = None,
     env: Mapping[str, str] | None = None,
+    skip_checkpoints: bool = False,
 ) -> auto.Stack:
-    """A stack of an inline `program`, with plain `config` and encrypted `secrets` set on it."""
+    """A stack of an inline `program`, with plain `config` and encrypted `secrets` set on it;
+    `skip_checkpoints`: its engine writes the state at the end of each command only."""
     (state_dir / "backend").mkdir(parents=True, exist_ok=True)
     (state_dir / "home").mkdir(parents=True, exist_ok=True)
     # The workspace hands these to every CLI call it makes, and so to the engine's child processes.
-    variables = engine_env(cli_dir, state_dir, env)
+    skipping = {SKIP_CHECKPOINTS: "true"} if skip_checkpoints else {}
+    variables = engine_env(cli_dir, state_dir, {**(env or {}), **skipping})
     workspace = auto.LocalWorkspaceOptions(
         work_dir=str(state_dir),
         pulumi_home=variables["PULUMI_HOME"],
