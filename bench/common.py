@@ -44,8 +44,9 @@ class Context:
         self.clever = clever
         self._stacks = 0
 
-    def stack(self, emu: EmulatorProcess, targets: list[tuple[str, str]]) -> Any:
-        """A fresh stack on its own local backend whose program declares one redirection per target."""
+    def stack(self, emu: EmulatorProcess, targets: list[tuple[str, str]], *, skip_checkpoints: bool = False) -> Any:
+        """A fresh stack on its own local backend whose program declares one redirection per target;
+        `skip_checkpoints`: its engine writes the state at the end of each command only."""
         if self.cli_dir is None:
             raise CannotRun("no pulumi CLI found: run scripts/install-pulumi, or scripts/bench which does")
         self._stacks += 1
@@ -58,6 +59,7 @@ class Context:
             config={"clevercloud:endpoint": emu.url},
             secrets={"clevercloud:token": TOKEN, "clevercloud:secret": SECRET},
             env=self.engine_env,
+            skip_checkpoints=skip_checkpoints,
         )
 
 

@@ -33,6 +33,8 @@ RUNNERS = (
     "run-command",  # shell lines run from a copy of the repository's files
     "run-recover",  # the same, after an `up` of examples/python-dynamic
     "recover-command",  # shell lines run in a YAML project folder whose stack is up against the emulator
+    "yaml-shell",  # shell lines run in examples/yaml's folder, its stack set up against the emulator; then the API holds what the state records
+    "automation-script",  # a Python script of the Automation API, the emulator's endpoint and credentials in its environment
     "emulator-shell",  # shell lines on their own, in an empty folder
     "kit-pytest",  # a test file, run by pytest with the kit's fixtures
     "kit-script",  # a script that follows the block above it (its definitions come first)

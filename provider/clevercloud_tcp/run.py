@@ -147,6 +147,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="with recover: the interrupted command was destroy, which the recovery finishes (it creates nothing)",
     )
     parser.add_argument(
+        "--skip-checkpoints",
+        action="store_true",
+        help="the engine writes the state at the end only, not after every step (large stacks: see "
+        "docs/large-stacks.md); a crash then leaves what it made unrecorded, which `recover` takes back",
+    )
+    parser.add_argument(
         "--emulator",
         action="store_true",
         help="start a local API emulator with the built-in fixture for this run and point the stack at it",
@@ -295,6 +301,7 @@ def run(args: argparse.Namespace) -> None:
                     config={**emulator_config, **dict(args.config)},
                     secrets={**emulator_secrets, **secrets},
                     env={"PULUMI_CONFIG_PASSPHRASE": passphrase, **({RECOVER: "true"} if args.operation == "recover" else {})},
+                    skip_checkpoints=args.skip_checkpoints,
                 )
                 if args.unset:
                     stack.remove_all_config(list(args.unset))

@@ -177,14 +177,44 @@ def run_recover(ctx: Context) -> None:
         assert held(emulator) == [], "recover --destroy leaves nothing"
 
 
+def yaml_example(ctx: Context) -> CliProject:
+    """A copy of examples/yaml whose stack is set up against the emulator; its environment a shell's
+    with the virtualenv's scripts (`python`, the plugin) on PATH."""
+    project = CliProject(ROOT / "examples" / "yaml", ctx.work, ctx.cli).init(ctx.emulator, TOKEN, SECRET, appId=MQTT_APP)
+    project.env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{project.env['PATH']}"
+    return project
+
+
 def recover_command(ctx: Context) -> None:
     """In the folder of examples/yaml, whose stack is up against the emulator."""
-    project = CliProject(ROOT / "examples" / "yaml", ctx.work, ctx.cli).init(ctx.emulator, TOKEN, SECRET, appId=MQTT_APP)
+    project = yaml_example(ctx)
     project.run("up", "--yes")
-    venv = f"{Path(sys.executable).parent}{os.pathsep}{project.env['PATH']}"
-    said = shell(ctx, ctx.sample.code, project.dir, {**project.env, "PATH": venv})
+    said = shell(ctx, ctx.sample.code, project.dir, project.env)
     assert "cancel" in said.stdout + said.stderr  # it said its steps
     assert held(ctx.emulator) == [] and project.resources() == {}, "recover --destroy leaves nothing"
+
+
+def yaml_shell(ctx: Context) -> None:
+    """In the folder of examples/yaml, whose stack is set up (not up); after the lines, the API holds
+    what the state records."""
+    project = yaml_example(ctx)
+    shell(ctx, ctx.sample.code, project.dir, project.env)
+    ports = sorted(int(r["port"]) for r in project.resources().values())
+    assert ports and sorted(port for *_, port in held(ctx.emulator)) == ports
+
+
+def automation_script(ctx: Context) -> None:
+    """A Python script of the Automation API, run with a local backend and a passphrase, and the
+    emulator's endpoint and credentials as the environment variables a user's shell would hold."""
+    (ctx.work / "backend").mkdir()
+    (ctx.work / "script.py").write_text(ctx.sample.code)
+    env = ctx.env(
+        PULUMI_BACKEND_URL=f"file://{ctx.work / 'backend'}", PULUMI_CONFIG_PASSPHRASE="sample",
+        PULUMI_HOME=str(ctx.work / "home"), PULUMI_SKIP_UPDATE_CHECK="true",
+        API_HOST=ctx.emulator.url, CLEVER_TOKEN=TOKEN, CLEVER_SECRET=SECRET,
+    )  # fmt: skip
+    shell(ctx, f"{sys.executable} script.py", ctx.work, env)
+    assert {app for app, *_ in held(ctx.emulator)} == {MQTT_APP}, held(ctx.emulator)
 
 
 def emulator_shell(ctx: Context) -> None:
@@ -217,6 +247,8 @@ RUN: dict[str, Callable[[Context], None]] = {
     "run-command": run_command,
     "run-recover": run_recover,
     "recover-command": recover_command,
+    "yaml-shell": yaml_shell,
+    "automation-script": automation_script,
     "emulator-shell": emulator_shell,
     "kit-pytest": kit_pytest,
     "kit-script": kit_script,

@@ -6,6 +6,10 @@ holds exactly the declared set, that the state records exactly it (no pending op
 that a preview then sees nothing to do. An interrupted `destroy` is finished by `recover --destroy`,
 which creates nothing. The dynamic face goes through `python -m clevercloud_tcp.run PROGRAM recover`,
 the same recovery through the Automation API; both routes repair a file backend a kill left unreadable.
+
+Every test that kills a command midway runs twice: with the engine's checkpoints written after every
+step (the default), and with them skipped (`PULUMI_SKIP_CHECKPOINTS=true`, docs/large-stacks.md), where a
+kill leaves nothing of the run recorded at all, and the same one command repairs it.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
@@ -26,6 +31,7 @@ from pulumi import automation as auto
 from clevercloud_tcp.dynamic import TcpRedirection
 from clevercloud_tcp.emulator.process import EmulatorProcess
 from clevercloud_tcp.runtime import recovery
+from clevercloud_tcp.runtime.local_stack import SKIP_CHECKPOINTS
 from clevercloud_tcp.runtime.recovery import RECOVER, StackSteps
 from cli_project import CliProject
 from support import SECRET, TOKEN, StackFactory, held, recorded
@@ -53,10 +59,25 @@ def nine_redirections(folder: Path) -> Path:
 
 
 @pytest.fixture
-def project(pulumi_cli: Path, e2e_emulator: EmulatorProcess, tmp_path: Path) -> CliProject:
-    return CliProject(nine_redirections(tmp_path / "source"), tmp_path, pulumi_cli).init(
-        e2e_emulator, TOKEN, SECRET, **{"clevercloud-tcp:retryAttempts": "2"}
-    )
+def skip_checkpoints() -> bool:
+    """Whether the engine skips its checkpoints (`BOTH_MODES` runs a test with each)."""
+    return False
+
+
+BOTH_MODES = pytest.mark.parametrize("skip_checkpoints", [False, True], ids=["checkpoints", "checkpoints-skipped"])
+
+
+@pytest.fixture
+def project(pulumi_cli: Path, e2e_emulator: EmulatorProcess, tmp_path: Path, skip_checkpoints: bool) -> CliProject:
+    made = CliProject(nine_redirections(tmp_path / "source"), tmp_path, pulumi_cli)
+    if skip_checkpoints:  # exported in the user's shell: every command, the recovery's too, runs so
+        made.env[SKIP_CHECKPOINTS] = "true"
+    return made.init(e2e_emulator, TOKEN, SECRET, **{"clevercloud-tcp:retryAttempts": "2"})
+
+
+def assert_nothing_recorded(deployment: dict[str, Any]) -> None:
+    """What a kill leaves when checkpoints are skipped: no redirection recorded, not even as pending."""
+    assert keyed(recorded(deployment)) == {} and deployment.get("pending_operations", []) == [], deployment
 
 
 def keyed(redirections: list[tuple[str, str, int]]) -> dict[tuple[str, str], int]:
@@ -92,8 +113,11 @@ def recover(project: CliProject, e2e_emulator: EmulatorProcess) -> None:
     project.run("preview", "--expect-no-changes")
 
 
+@BOTH_MODES
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_the_engine_killed_at_a_random_point(seed: int, project: CliProject, e2e_emulator: EmulatorProcess) -> None:
+def test_the_engine_killed_at_a_random_point(
+    seed: int, skip_checkpoints: bool, project: CliProject, e2e_emulator: EmulatorProcess
+) -> None:
     # Slow writes, two at a time: a kill finds some recorded, some in flight, some not yet asked for.
     e2e_emulator.inject(**POSTS, count=9, delay=0.6)
     up = project.start("up", "--yes", "--skip-preview", "--parallel", "2")
@@ -106,10 +130,13 @@ def test_the_engine_killed_at_a_random_point(seed: int, project: CliProject, e2e
     gone, alive = psutil.wait_procs(providers, timeout=5)
     assert alive == [], alive
     time.sleep(1.0)  # the delayed requests already sent end, and may land, as a real API's would
+    if skip_checkpoints:
+        assert_nothing_recorded(project.deployment())
 
     recover(project, e2e_emulator)
 
 
+@BOTH_MODES
 def test_the_provider_killed_mid_up(project: CliProject, e2e_emulator: EmulatorProcess) -> None:
     e2e_emulator.inject(**POSTS, count=9, delay=0.6)
     up = project.start("up", "--yes", "--skip-preview", "--parallel", "2")
@@ -177,7 +204,10 @@ def test_the_cli_route_repairs_an_empty_attrs_sidecar(project: CliProject, e2e_e
     assert keyed(held(e2e_emulator)) == keyed(recorded(project.deployment())) and set(keyed(held(e2e_emulator))) == DECLARED
 
 
-def test_a_destroy_killed_midway_is_finished_and_nothing_is_made_again(project: CliProject, e2e_emulator: EmulatorProcess) -> None:
+@BOTH_MODES
+def test_a_destroy_killed_midway_is_finished_and_nothing_is_made_again(
+    skip_checkpoints: bool, project: CliProject, e2e_emulator: EmulatorProcess
+) -> None:
     project.run("up", "--yes", "--skip-preview")
     e2e_emulator.inject(method="DELETE", path="*/tcpRedirs/*", count=9, delay=0.6)
     destroy = project.start("destroy", "--yes", "--skip-preview", "--parallel", "2")
@@ -188,6 +218,8 @@ def test_a_destroy_killed_midway_is_finished_and_nothing_is_made_again(project: 
     destroy.wait()
     time.sleep(1.0)  # the deletes in flight end
     assert 0 < len(keyed(held(e2e_emulator))) < len(DECLARED), "the destroy was not interrupted midway"
+    if skip_checkpoints:  # no delete was recorded: the state still has all nine
+        assert set(keyed(recorded(project.deployment()))) == DECLARED
     e2e_emulator.clear_log()
 
     recover_project(project, e2e_emulator, "--destroy")
@@ -206,7 +238,7 @@ for name, app in {apps!r}.items():
 class RunCommand:
     """`python -m clevercloud_tcp.run PROGRAM ...` of a dynamic-provider program, as a user runs it."""
 
-    def __init__(self, tmp_path: Path, pulumi_cli: Path, emulator: EmulatorProcess) -> None:
+    def __init__(self, tmp_path: Path, pulumi_cli: Path, emulator: EmulatorProcess, skip_checkpoints: bool) -> None:
         self.program, self.backend_dir = tmp_path / "program.py", tmp_path / "local"
         self.program.write_text(PROGRAM.format(apps=APPS))
         self.env = {
@@ -220,6 +252,7 @@ class RunCommand:
             "--backend-dir", str(self.backend_dir), "--config", f"clevercloud:endpoint={emulator.url}",
             "--config", "clevercloud-tcp:retryAttempts=2",
             "--secret", "clevercloud:token=EMULATOR_TOKEN", "--secret", "clevercloud:secret=EMULATOR_SECRET",
+            *(["--skip-checkpoints"] if skip_checkpoints else []),
         ]  # fmt: skip
 
     def command(self, *operation: str) -> list[str]:
@@ -228,14 +261,25 @@ class RunCommand:
     def run(self, *operation: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(self.command(*operation), env=self.env, capture_output=True, text=True, timeout=300)
 
+    def killed_once_writing(self, operation: str, emulator: EmulatorProcess, method: str) -> None:
+        """`operation` killed, with the engine and the provider it started, once its first `method`
+        request has reached the API; the other requests are still in flight (delayed by the caller)."""
+        started = subprocess.Popen(self.command(operation), env=self.env, start_new_session=True,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        deadline = time.monotonic() + 60
+        while not [e for e in emulator.log() if e["method"] == method] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        os.killpg(started.pid, signal.SIGKILL)
+        started.wait()
+
     def recorded(self) -> dict[tuple[str, str], int]:
         stack = next((self.backend_dir / "backend" / ".pulumi" / "stacks").rglob("dev.json"))
         return keyed(recorded(json.loads(stack.read_text())["checkpoint"]["latest"] or {}))
 
 
 @pytest.fixture
-def run_command(tmp_path: Path, pulumi_cli: Path, e2e_emulator: EmulatorProcess) -> RunCommand:
-    return RunCommand(tmp_path, pulumi_cli, e2e_emulator)
+def run_command(tmp_path: Path, pulumi_cli: Path, e2e_emulator: EmulatorProcess, skip_checkpoints: bool) -> RunCommand:
+    return RunCommand(tmp_path, pulumi_cli, e2e_emulator, skip_checkpoints)
 
 
 def test_the_automation_route_repairs_an_empty_attrs_sidecar(run_command: RunCommand, e2e_emulator: EmulatorProcess) -> None:
@@ -253,20 +297,39 @@ def test_the_automation_route_repairs_an_empty_attrs_sidecar(run_command: RunCom
     assert keyed(held(e2e_emulator)) == run_command.recorded()
 
 
-def test_the_automation_route_finishes_a_killed_destroy_and_makes_nothing(run_command: RunCommand, e2e_emulator: EmulatorProcess) -> None:
+@BOTH_MODES
+def test_the_automation_route_recovers_a_killed_up(
+    skip_checkpoints: bool, run_command: RunCommand, e2e_emulator: EmulatorProcess
+) -> None:
+    # The first create answers soon; the others are still in flight when the run is killed.
+    e2e_emulator.inject(**POSTS, count=1, delay=0.3)
+    e2e_emulator.inject(**POSTS, count=len(APPS) - 1, delay=4.0)
+    run_command.killed_once_writing("up", e2e_emulator, "POST")
+    time.sleep(4.5)  # the creates in flight end, and land
+    assert len(keyed(held(e2e_emulator))) == len(APPS), "the creates did not land"
+    if skip_checkpoints:
+        assert run_command.recorded() == {}
+
+    done = run_command.run("recover")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert set(keyed(held(e2e_emulator))) == {(app, "default") for app in APPS.values()}
+    assert keyed(held(e2e_emulator)) == run_command.recorded()
+
+
+@BOTH_MODES
+def test_the_automation_route_finishes_a_killed_destroy_and_makes_nothing(
+    skip_checkpoints: bool, run_command: RunCommand, e2e_emulator: EmulatorProcess
+) -> None:
     up = run_command.run("up")
     assert up.returncode == 0, up.stdout + up.stderr
     # The first delete answers soon; the others are still in flight when the run is killed.
     e2e_emulator.inject(method="DELETE", path="*/tcpRedirs/*", count=1, delay=0.3)
     e2e_emulator.inject(method="DELETE", path="*/tcpRedirs/*", count=len(APPS) - 1, delay=4.0)
-    destroy = subprocess.Popen(run_command.command("destroy"), env=run_command.env, start_new_session=True,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while not [e for e in e2e_emulator.log() if e["method"] == "DELETE"] and time.monotonic() < deadline:
-        time.sleep(0.05)
-    os.killpg(destroy.pid, signal.SIGKILL)  # the program, the engine and the provider it started
-    destroy.wait()
-    assert run_command.recorded(), "the destroy was not interrupted midway"
+    run_command.killed_once_writing("destroy", e2e_emulator, "DELETE")
+    left = run_command.recorded()
+    assert left, "the destroy was not interrupted midway"
+    if skip_checkpoints:  # no delete was recorded: the state still has all of them
+        assert len(left) == len(APPS)
     time.sleep(4.5)  # the deletes in flight end
     e2e_emulator.clear_log()
 

@@ -186,17 +186,28 @@ def test_the_real_apis_route_asks_for_a_passphrase_of_the_users_own(clean_env: d
 
 
 def command_lines_while(work: Callable[[], subprocess.CompletedProcess[str]]) -> tuple[list[str], subprocess.CompletedProcess[str]]:
-    """Every process's command line seen while `work` runs (as any local user sees them), and its result."""
+    """The command line of every process that `work` starts, and their children, seen while it runs (as any
+    local user sees them in /proc), and its result. Other processes (other tests, other users) are not ours."""
     seen: set[str] = set()
     finished = threading.Event()
+    ours = os.getpid()
 
     def sample() -> None:
         while not finished.is_set():
+            parents, lines = {}, {}
             for pid in filter(str.isdigit, os.listdir("/proc")):
                 try:
-                    seen.add(Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"))
-                except OSError:
+                    # The parent pid is the field after the command's name, which is in parentheses.
+                    parents[int(pid)] = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+                    lines[int(pid)] = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                except (OSError, IndexError, ValueError):
                     continue
+            for pid, line in lines.items():
+                ancestor = parents.get(pid)
+                while ancestor not in (None, 0, 1, ours):
+                    ancestor = parents.get(ancestor)
+                if ancestor == ours:
+                    seen.add(line)
 
     sampler = threading.Thread(target=sample)
     sampler.start()

@@ -87,3 +87,28 @@ def test_up_survives_a_failing_api_and_leaves_no_orphan(
     assert result.outputs["brokerUri"] == f"mqtt://mqtt.example.com:{clevercloud_emulator.ports(app)['default']}"
     stack.destroy()
     assert clevercloud_emulator.redirections() == []
+
+
+def redirections_recorded(stack: ProgramStack) -> int:
+    """How many redirections the stack's state records now."""
+    resources = (stack.stack.export_stack().deployment or {}).get("resources", [])
+    return sum(r["type"].endswith(":TcpRedirection") for r in resources)
+
+
+@pytest.mark.parametrize("skip_checkpoints", [False, True], ids=["checkpoints", "checkpoints-skipped"])
+def test_with_checkpoints_skipped_the_state_is_written_when_the_command_ends(
+    clevercloud_emulator: Emulator, clevercloud_stack: Callable[..., ProgramStack], skip_checkpoints: bool
+) -> None:
+    app = clevercloud_emulator.add_app("broker")
+    recorded_mid_up: list[int] = []
+
+    def declare() -> None:
+        made = pulumi_clevercloud_tcp.TcpRedirection("broker", app_id=app, namespace="default")
+        # Once the engine has made it, before the command ends: what a crash at that point would leave recorded.
+        made.port.apply(lambda _: recorded_mid_up.append(redirections_recorded(stack)))
+
+    stack = clevercloud_stack(declare, face="plugin", skip_checkpoints=skip_checkpoints)
+    stack.up()
+
+    assert recorded_mid_up == [0 if skip_checkpoints else 1]
+    assert redirections_recorded(stack) == 1

@@ -19,6 +19,10 @@ from pathlib import Path
 from pulumi import automation as auto
 
 PASSPHRASE = "local-stack-passphrase"
+# The engine then writes the state once, at the end of a command, not after every step: a stack of N
+# resources costs N steps instead of N whole-state rewrites. A crash leaves what it made unrecorded,
+# which the recovery (runtime/recovery.py) takes back; see docs/large-stacks.md.
+SKIP_CHECKPOINTS = "PULUMI_SKIP_CHECKPOINTS"
 NO_PULUMI = (
     "no `pulumi` CLI with the `pulumi-resource-pulumi-python` plugin script beside it or on PATH: "
     "run scripts/install-pulumi from a checkout of pulumi-clevercloud-tcp (it builds or finds the CLI "
@@ -72,15 +76,18 @@ def local_stack(
     secrets: Mapping[str, str] | None = None,
     env: Mapping[str, str] | None = None,
     work_dir: Path | None = None,
+    skip_checkpoints: bool = False,
 ) -> auto.Stack:
     """A stack of an inline `program`, with plain `config` and encrypted `secrets` set on it; its stack
-    config lives in `work_dir` (the backend folder itself unless given: one config per stack name)."""
+    config lives in `work_dir` (the backend folder itself unless given: one config per stack name);
+    `skip_checkpoints`: its engine writes the state at the end of each command only."""
     (state_dir / "backend").mkdir(parents=True, exist_ok=True)
     (state_dir / "home").mkdir(parents=True, exist_ok=True)
     work_dir = work_dir or state_dir
     work_dir.mkdir(parents=True, exist_ok=True)
     # The workspace hands these to every CLI call it makes, and so to the engine's child processes.
-    variables = engine_env(cli_dir, state_dir, env)
+    skipping = {SKIP_CHECKPOINTS: "true"} if skip_checkpoints else {}
+    variables = engine_env(cli_dir, state_dir, {**(env or {}), **skipping})
     workspace = auto.LocalWorkspaceOptions(
         work_dir=str(work_dir),
         pulumi_home=variables["PULUMI_HOME"],

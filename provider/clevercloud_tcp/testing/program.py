@@ -55,8 +55,10 @@ class ProgramStack:
 
     `program` is a function declaring resources, as the Automation API takes it; it runs in this
     process, with the SDK of `face` reading the emulator's config (`Emulator.config`). `config`
-    adds plain stack config, e.g. `{"my-project:appId": app_id}`. Needs the `pulumi` CLI (found on
-    PATH or where scripts/install-pulumi caches it); no Pulumi account, nothing but 127.0.0.1.
+    adds plain stack config, e.g. `{"my-project:appId": app_id}`. `skip_checkpoints=True` runs the
+    engine with `PULUMI_SKIP_CHECKPOINTS=true`, as a large stack would (docs/large-stacks.md). Needs
+    the `pulumi` CLI (found on PATH or where scripts/install-pulumi caches it); no Pulumi account,
+    nothing but 127.0.0.1.
     """
 
     def __init__(
@@ -69,6 +71,7 @@ class ProgramStack:
         project: str = "test-project",
         stack: str = "test",
         work_dir: Path | None = None,
+        skip_checkpoints: bool = False,
     ) -> None:
         cli_dir = find_pulumi()
         if cli_dir is None:
@@ -88,6 +91,7 @@ class ProgramStack:
             stack=stack,
             config={endpoint_key: pointing.pop(endpoint_key), **(config or {})},
             secrets=pointing,
+            skip_checkpoints=skip_checkpoints,
         )
 
     def __enter__(self) -> ProgramStack:

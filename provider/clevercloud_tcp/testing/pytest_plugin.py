@@ -2,7 +2,8 @@
 
 - `clevercloud_emulator`: an `Emulator` for one test (add apps to it, point stacks at it);
 - `clevercloud_stack`: `clevercloud_stack(program, face="plugin", config={...})` makes a
-  `ProgramStack` of that emulator on a backend in the test's `tmp_path`.
+  `ProgramStack` of that emulator on a backend in the test's `tmp_path` (`skip_checkpoints=True`:
+  its engine writes the state at the end of each command only).
 """
 
 from __future__ import annotations
