@@ -31,6 +31,7 @@ from clevercloud_tcp import (
     OAuthCredentials,
     OwnerNotFound,
     RateLimited,
+    Redirected,
     RetriesExhausted,
     ServerError,
     UnexpectedResponse,
@@ -289,6 +290,28 @@ def test_unreachable(closed_url: str) -> None:
     assert isinstance(caught.value.last, Unreachable)
     assert closed_url in str(caught.value)
     assert caught.value.attempts == FAST_RETRIES.attempts
+
+
+# A proxy, a captive portal or an http->https hop answering in the API's place: only a 2xx is success.
+REDIRECTED_CALLS: dict[str, tuple[str, Callable[[CleverCloudClient, int], object]]] = {
+    "delete": ("DELETE", lambda client, port: client.remove_tcp_redirection(OWNER, APP, "default", port)),
+    "list": ("GET", lambda client, port: client.list_tcp_redirections(OWNER, APP)),
+}
+
+
+@pytest.mark.parametrize("status", [301, 302, 307])
+@pytest.mark.parametrize("call", REDIRECTED_CALLS)
+def test_a_redirect_is_an_error_naming_its_status_and_location(
+    client: CleverCloudClient, emulator: EmulatorProcess, call: str, status: int
+) -> None:
+    port = client.add_tcp_redirection(OWNER, APP, "default").port
+    method, send = REDIRECTED_CALLS[call]
+    emulator.inject(method=method, path="*/tcpRedirs*", status=status, location="https://portal.example/login")
+    with pytest.raises(Redirected) as caught:
+        send(client, port)
+    assert f"HTTP {status}" in str(caught.value) and "https://portal.example/login" in str(caught.value)
+    assert [(r.namespace, r.port) for r in client.list_tcp_redirections(OWNER, APP)] == [("default", port)]
+    assert outcomes(emulator, method)[0] == "fault"  # one try: a redirect is not retried, nor followed
 
 
 @pytest.mark.parametrize("prefix", ["", "/missing"], ids=["200 html", "404 html"])
