@@ -67,7 +67,7 @@ class TcpRedirectionPlugin(p.Provider):
         """The provider resource this process serves, as the engine names it before Configure (an
         explicit provider's messages name its arguments, not stack config keys)."""
         keys = keys_of(urn)
-        if keys != self._deployment.keys:
+        if keys != self._deployment.keys and not self._deployment.configured:  # a later Configure changes nothing
             self._deployment = Deployment(keys, run=self._engine)
 
     def session(self) -> Session:
@@ -93,7 +93,9 @@ class TcpRedirectionPlugin(p.Provider):
         return p.CheckResponse(inputs=request.new_inputs, failures=failures)
 
     async def configure(self, request: p.ConfigureRequest) -> p.ConfigureResponse:
-        self._config = _settings(plain(request.args))
+        config = _settings(plain(request.args))
+        self._deployment.configure(config)
+        self._config = config
         problems = settings_problems(self._config, self._deployment.env, self._deployment.keys)
         if problems:
             raise errors.ConfigurationError("; ".join(message for _, message in problems))
