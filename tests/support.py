@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, NoReturn
+from urllib.parse import quote
 
 import pulumi
 import pytest
@@ -98,6 +99,17 @@ def release_from_fresh_clone(work: Path, python: str, *args: str) -> Path:
 
 def oauth(token: str = TOKEN, secret: str = SECRET) -> OAuthCredentials:
     return OAuthCredentials(token=SecretStr(token), secret=SecretStr(secret))
+
+
+def plaintext(credentials: OAuthCredentials) -> str:
+    """The OAuth1 PLAINTEXT header of `credentials`, as older clients send it (the provider signs with
+    HMAC-SHA512): the signature is "consumer_secret&token_secret", each part encoded, then encoded again."""
+    key = "&".join(quote(s.get_secret_value(), safe="~-._") for s in (credentials.consumer_secret, credentials.secret))
+    return (
+        f'OAuth oauth_consumer_key="{quote(credentials.consumer_key.get_secret_value(), safe="~-._")}", '
+        f'oauth_token="{quote(credentials.token.get_secret_value(), safe="~-._")}", '
+        f'oauth_signature_method="PLAINTEXT", oauth_signature="{quote(key, safe="~-._")}"'
+    )
 
 
 # The two faces as the engine drives them, over gRPC: the dynamic provider host and the plugin.

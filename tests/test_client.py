@@ -505,7 +505,7 @@ def test_credentials_never_show(
     ]
     client.close()
     assert any("attempt 1 failed" in record.getMessage() for record in caplog.records)  # the logs were captured
-    headers = [c.authorization() for c in credentials]
+    headers = [c.authorization("GET", client.transport.endpoint) for c in credentials]
     for text in shown:
         for secret in [*SECRETS, *headers]:
             assert secret not in text
