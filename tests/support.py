@@ -24,6 +24,7 @@ from pulumi import automation as auto
 from pydantic import SecretStr
 
 from clevercloud_tcp import OAuthCredentials, RetryPolicy
+from clevercloud_tcp.config import ALLOW_HTTP
 from clevercloud_tcp.emulator.fixture import DEFAULT_FIXTURE, ORG_ID
 from clevercloud_tcp.emulator.process import EmulatorProcess
 from clevercloud_tcp.runtime.local_stack import engine_env
@@ -287,6 +288,7 @@ def no_profile(tmp_path: Path) -> dict[str, str]:
 
 
 def bare_env(home: Path, **extra: str) -> dict[str, str]:
-    """This environment without any credential or endpoint, an empty home (no clever-tools profile), plus `extra`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CLEVER_", "CC_", "OAUTH_")) and k != "API_HOST"}
+    """This environment without any credential, endpoint or opt-in to plain http, an empty home (no clever-tools
+    profile), plus `extra`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CLEVER_", "CC_", "OAUTH_")) and k not in ("API_HOST", ALLOW_HTTP)}
     return {**env, "HOME": str(home), "XDG_CONFIG_HOME": str(home / "config"), **extra}

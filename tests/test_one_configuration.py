@@ -75,7 +75,8 @@ def test_a_second_configure_of_the_plugin_is_refused_and_sends_nothing(
     emulator: EmulatorProcess, listener: Listener, tmp_path: Path, credentials: str
 ) -> None:
     env = bare_env(tmp_path, **CREDENTIALS[credentials])
-    with PluginHost({"endpoint": emulator.url}, env=env) as host:
+    # Plain http opted into: the refusal of the second Configure is what keeps the credentials home.
+    with PluginHost({"endpoint": emulator.url, "allowHttp": "true"}, env=env) as host:
         refused = configure_from_elsewhere(host, {"endpoint": listener.url})
         answer = host.stub.Invoke(
             provider_pb2.InvokeRequest(tok="clevercloud-tcp:index:getNamespaces", args=host._struct({"ownerId": OWNER}))
@@ -90,7 +91,7 @@ def test_a_second_configure_of_the_dynamic_host_reaches_no_provider(
     emulator: EmulatorProcess, listener: Listener, tmp_path: Path
 ) -> None:
     env = bare_env(tmp_path, **CREDENTIALS["oauth"])
-    with ProviderHost({"clevercloud-tcp:endpoint": emulator.url}, env=env) as host:
+    with ProviderHost({"clevercloud-tcp:endpoint": emulator.url, "clevercloud-tcp:allowHttp": "true"}, env=env) as host:
         host.check({"appId": GAME_APP})  # the engine's provider, configured with the engine's settings
         assert configure_from_elsewhere(host, {"clevercloud-tcp:endpoint": listener.url}) is None  # the host takes it
         # The host configures each provider it unpickles anew with the settings of the last Configure:

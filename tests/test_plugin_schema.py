@@ -105,7 +105,7 @@ def test_functions_answer_the_schema_outputs(plugin: TcpRedirectionPlugin) -> No
 def test_config_variables_are_the_ones_check_config_accepts(plugin: TcpRedirectionPlugin) -> None:
     variables = SCHEMA["config"]["variables"]
     assert set(variables) == set(SETTING_NAMES.values()) | set(OPTION_NAMES)
-    of_their_type = {"string": "x", "number": 5.0, "integer": 3.0}
+    of_their_type = {"string": "x", "number": 5.0, "integer": 3.0, "boolean": False}
     values = {n: of_their_type[v["type"]] for n, v in variables.items()} | {"endpoint": "https://api.clever-cloud.com"}
     accepted = run(plugin.check_config(p.CheckRequest("", {}, wire(values), b"")))
     assert not accepted.failures, [f.reason for f in accepted.failures or []]

@@ -35,6 +35,7 @@ SHARED = "clevercloud"
 DEFAULT_ENDPOINT = "https://api.clever-cloud.com"
 API_TOKEN_ENDPOINT = "https://api-bridge.clever-cloud.com"
 ALLOW_HTTP = "CLEVERCLOUD_TCP_ALLOW_HTTP"
+ALLOW_HTTP_KEY = f"{PACKAGE}:allowHttp"  # the opt-in in stack config, read from the package's namespace only
 
 # Each setting's name in stack config, and the environment variables read after it (clever-tools' names).
 SETTING_NAMES = {
@@ -153,13 +154,19 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def check_endpoint(endpoint: str, env: Mapping[str, str], field: str = f"{PACKAGE}:endpoint") -> str:
+def check_endpoint(endpoint: str, allow_http: bool, field: str = f"{PACKAGE}:endpoint", opt_in: str = ALLOW_HTTP_KEY) -> str:
     """The endpoint without its trailing slash, or a ConfigurationError naming `field`, where it was set.
 
-    Credentials travel in the Authorization header (OAuth PLAINTEXT sends the secrets themselves), so
-    plain http is refused but to this machine, unless the user opts in.
+    Plain http, even to this machine (any local user may listen on a loopback port), is refused unless
+    the user opts in (`opt_in`, as the message names it): an API token travels in every request, and a
+    signed OAuth request can be replayed. A user name or password in the URL is refused and never echoed.
     """
     parts = urlsplit(endpoint)
+    if "@" in parts.netloc:
+        raise ConfigurationError(
+            f"{field} holds a user name or password (user:pass@…), which would be sent with every request "
+            "and shown in messages: remove it; credentials go in token and secret (or apiToken)"
+        )
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ConfigurationError(f"{field} must be an http(s) URL such as {DEFAULT_ENDPOINT}, not {endpoint!r}")
     if parts.path.strip("/") or parts.query or parts.fragment:
@@ -167,10 +174,11 @@ def check_endpoint(endpoint: str, env: Mapping[str, str], field: str = f"{PACKAG
             f"{field} is {endpoint!r}: give the API's base URL alone, such as {DEFAULT_ENDPOINT} "
             f"({parts.scheme}://{parts.netloc}); the provider adds the /v2/… paths itself"
         )
-    if parts.scheme == "http" and not _is_loopback(parts.hostname or "") and env.get(ALLOW_HTTP) != "true":
+    if parts.scheme == "http" and not allow_http:
+        where = "this machine, where any local user may listen on a port," if _is_loopback(parts.hostname or "") else parts.hostname
         raise ConfigurationError(
-            f"{field} is {endpoint!r}: plain http would send the credentials in clear to {parts.hostname}; "
-            f"use https, or set {ALLOW_HTTP}=true in the environment to allow it anyway"
+            f"{field} is {endpoint!r}: plain http would send the requests' credentials unencrypted to {where}; "
+            f"use https, or opt in with {opt_in} set to true (or {ALLOW_HTTP}=true in the environment)"
         )
     return endpoint.rstrip("/")
 
@@ -253,9 +261,11 @@ def resolve_settings(
         credentials=credentials_from,
         owner=f"owner_id (orga_<uuid> or user_<uuid>), or {keys.named('organization')} when owner_id is left out",
     )
+    allow_http = _allows_http(config) or env.get(ALLOW_HTTP) == "true"
+    field = keys.spell(endpoint_from or keys.of("endpoint")[0])
     return Settings(
         credentials=credentials,
-        endpoint=check_endpoint(endpoint or default, env, keys.spell(endpoint_from or keys.of("endpoint")[0])),
+        endpoint=check_endpoint(endpoint or default, allow_http, field, keys.spell(ALLOW_HTTP_KEY)),
         organization=organization,
         source=source,
         origin=origin,
@@ -263,12 +273,14 @@ def resolve_settings(
 
 
 class ProviderOptions(BaseModel):
-    """`clevercloud-tcp:*` settings of how patient the provider is with the API."""
+    """`clevercloud-tcp:*` settings of how the provider talks to the API: how patient it is, and whether
+    plain http is allowed (`resolve_settings` applies that one, to the endpoint)."""
 
     model_config = ConfigDict(frozen=True, populate_by_name=True)
     request_timeout: float = Field(default=15.0, gt=0, alias="requestTimeout")
     retry_attempts: int = Field(default=5, ge=1, le=20, alias="retryAttempts")
     retry_timeout: float = Field(default=60.0, gt=0, alias="retryTimeout")
+    allow_http: bool = Field(default=False, alias="allowHttp")
 
     @property
     def retry(self) -> RetryPolicy:
@@ -344,6 +356,13 @@ def settings_problems(config: Mapping[str, object], env: Mapping[str, str], keys
     except ConfigurationError as exc:
         problems.append(("settings", str(exc)))
     return problems
+
+
+def _allows_http(config: Mapping[str, object]) -> bool:
+    try:
+        return ProviderOptions.model_validate({"allowHttp": config.get(ALLOW_HTTP_KEY) or False}).allow_http
+    except ValidationError:
+        return False  # not a boolean: options_from names the key and the value
 
 
 def _field_of(alias: str) -> str:
