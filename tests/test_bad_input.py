@@ -123,6 +123,8 @@ CASES = [
          config={**NO_OPT_IN, "clevercloud:endpoint": "http://api.example.com"}),
     Case("config-endpoint-plain-http-to-this-machine", "configure", {"appId": APP}, ("clevercloud:endpoint is", "plain http", "this machine", "clevercloud-tcp:allowHttp"),
          config=NO_OPT_IN),
+    Case("config-organization-dot-dot", "configure", {"appId": APP}, ("clevercloud:organization is '..'", "orga_<uuid>"),
+         config={**GOOD, "clevercloud:organization": ".."}),
     Case("config-endpoint-with-a-password", "configure", {"appId": APP}, ("clevercloud:endpoint holds a user name or password", "remove it"),
          config={**GOOD, "clevercloud:endpoint": "https://ada:hunter2@api.example.com"}),
     # A damaged state: the port recorded for a redirection that does exist. Delete removes only the
@@ -244,3 +246,25 @@ def test_bad_input(
         assert _held(emulator) == []
     if not case.writes:
         assert emulator.writes() == [], emulator.writes()
+
+
+@pytest.mark.parametrize("owner", ["..", "../../v2/applications", f"orga_{UUID_PART}/.."])
+@pytest.mark.parametrize("call", ["delete", "update"])
+def test_an_owner_the_state_records_is_checked_before_it_enters_a_url_path(
+    call: str, owner: str, emulator: EmulatorProcess, bare: dict[str, str]
+) -> None:
+    with ProviderHost({**GOOD, "clevercloud:endpoint": emulator.url}, env=bare) as host:
+        id_, outs = host.apply({"appId": APP})
+        emulator.clear_log()
+        tampered = {**outs, "ownerId": owner}
+        with pytest.raises(grpc.RpcError) as refused:
+            if call == "delete":
+                host.delete(id_, tampered)
+            else:
+                host.update(id_, tampered, host.check({"appId": APP, "host": "db.example.com"}).inputs)
+        _assert_says(refused.value.details(), ("owner_id", repr(owner)))
+        assert emulator.log() == [], "a request went out with the recorded owner"
+        # `pulumi refresh` finds the owner again, and the state heals.
+        _, refreshed, _ = host.read(id_, tampered)
+    assert refreshed["ownerId"] == outs["ownerId"]
+    assert len(_held(emulator)) == 1

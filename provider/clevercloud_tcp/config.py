@@ -28,6 +28,7 @@ from .api.auth import (
     OAuthCredentials,
 )
 from .api.transport import Origin, RetryPolicy
+from .core.inputs import OWNER_ID
 from .errors import ConfigurationError, MissingCredentials
 
 PACKAGE = "clevercloud-tcp"
@@ -255,7 +256,13 @@ def resolve_settings(
         raise MissingCredentials(missing_credentials(keys))
     endpoint, endpoint_from = _first("endpoint", config, env, keys)
     default = API_TOKEN_ENDPOINT if credentials.kind == "api_token" else DEFAULT_ENDPOINT
-    organization, _ = _first("organization", config, env, keys)
+    organization, organization_from = _first("organization", config, env, keys)
+    if organization is not None and not OWNER_ID.fullmatch(organization):
+        # It goes into URL paths (/v2/organisations/{owner}/…): checked as owner_id is.
+        raise ConfigurationError(
+            f"{keys.spell(organization_from)} is {organization[:60]!r}: expected an organisation id "
+            "orga_<uuid> or a user id user_<uuid>"
+        )
     origin = Origin(
         endpoint=keys.spell(endpoint_from) if endpoint_from else f"{keys.named('endpoint')} (unset: the default {default} is used)",
         credentials=credentials_from,
