@@ -48,6 +48,8 @@ SETTING_NAMES = {
     "endpoint": "endpoint",
     "organization": "organization",
 }
+# The settings that are credentials: kept secret wherever they are recorded.
+SECRET_NAMES = tuple(SETTING_NAMES[s] for s in ("token", "secret", "api_token", "consumer_secret"))
 ENV_VARS = {
     "token": ("CLEVER_TOKEN",),
     "secret": ("CLEVER_SECRET",),
@@ -182,6 +184,18 @@ def check_endpoint(endpoint: str, allow_http: bool, field: str = f"{PACKAGE}:end
             f"use https, or opt in with {opt_in} set to true (or {ALLOW_HTTP}=true in the environment)"
         )
     return endpoint.rstrip("/")
+
+
+def given_in_clear(name: str, keys: ConfigKeys) -> str:
+    """The warning for a credential that arrived as plain (non-secret) config: it is kept secret from
+    here on, and this says how to give it as a secret in the first place."""
+    key = keys.spell(f"{PACKAGE}:{name}")
+    how = (
+        f"pass it as a secret (pulumi.secret, config.requireSecret…) to provider {keys.provider}"
+        if keys.provider is not None
+        else f"set it with `pulumi config set --secret {key} …`, since Pulumi.<stack>.yaml holds it in clear"
+    )
+    return f"{key} was given in clear: the provider keeps it secret in the state; {how}"
 
 
 def missing_credentials(keys: ConfigKeys) -> str:

@@ -7,14 +7,16 @@ back. The rules themselves live in `clevercloud_tcp.core.resource` and `clevercl
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from importlib import resources
 from typing import Any, TypeVar
 
 from pulumi.provider.experimental import provider as p
+from pulumi.provider.experimental.property_value import PropertyValue
 
 from ... import errors
-from ...config import PACKAGE, PLUGIN_KEYS, ConfigKeys, settings_problems
+from ...config import PACKAGE, PLUGIN_KEYS, SECRET_NAMES, ConfigKeys, given_in_clear, settings_problems
 from ...core import functions, resource
 from ...core.inputs import CAMEL_NAMES, FIND_HOST
 from ...core.session import Deployment, Session
@@ -24,6 +26,7 @@ TYPE = f"{PACKAGE}:index:TcpRedirection"
 # What the engine itself may put among a provider's config inputs.
 ENGINE_KEYS = {"version", "pluginDownloadURL"}
 T = TypeVar("T")
+log = logging.getLogger("clevercloud_tcp")
 
 
 def schema_text() -> str:
@@ -90,7 +93,12 @@ class TcpRedirectionPlugin(p.Provider):
         if unknown:
             problems = [(key, message) for key, message in problems if key != "settings"]
         failures = [p.CheckFailure("", message) for _, message in problems]
-        return p.CheckResponse(inputs=request.new_inputs, failures=failures)
+        # The engine records these inputs in the state: a credential given in clear is made secret there.
+        in_clear = [name for name in SECRET_NAMES if name in request.new_inputs and not request.new_inputs[name].contains_secret()]
+        for name in in_clear:
+            log.warning(given_in_clear(name, keys_of(request.urn)))
+        inputs = {k: PropertyValue(v.value, is_secret=True) if k in in_clear else v for k, v in request.new_inputs.items()}
+        return p.CheckResponse(inputs=inputs, failures=failures)
 
     async def configure(self, request: p.ConfigureRequest) -> p.ConfigureResponse:
         config = _settings(plain(request.args))
