@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -16,6 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
+from oauthlib import oauth1
 from pydantic import SecretStr
 
 from clevercloud_tcp import (
@@ -25,7 +27,7 @@ from clevercloud_tcp import (
     NoPortLeft,
     OAuthCredentials,
 )
-from clevercloud_tcp.api.auth import CLEVER_TOOLS_CONSUMER_SECRET, CredentialsAuth
+from clevercloud_tcp.api.auth import CLEVER_TOOLS_CONSUMER_KEY, CLEVER_TOOLS_CONSUMER_SECRET, CredentialsAuth
 from clevercloud_tcp.emulator import App, Fixture, NamespaceSpec, organisation_fixture
 from clevercloud_tcp.emulator.fixture import DEFAULT_FIXTURE, OTHER_ORG_ID, USER_ID
 from clevercloud_tcp.emulator.process import EmulatorProcess
@@ -439,6 +441,15 @@ def _signed(method: str, url: str, credentials: OAuthCredentials | None = None) 
     return (credentials or oauth()).authorization(method, url)
 
 
+def _stale(url: str) -> str:
+    """A GET of `url` rightly signed, ten minutes ago."""
+    signer = oauth1.Client(
+        CLEVER_TOOLS_CONSUMER_KEY, client_secret=CLEVER_TOOLS_CONSUMER_SECRET, resource_owner_key=TOKEN,
+        resource_owner_secret=SECRET, signature_method=oauth1.SIGNATURE_HMAC_SHA512, timestamp=str(int(time.time()) - 600),
+    )
+    return str(signer.sign(url, http_method="GET")[1]["Authorization"])
+
+
 def test_hmac_signed_requests_carry_no_secret_and_a_signature_fits_one_request(emulator: EmulatorProcess) -> None:
     url = emulator.url + REDIRS
     header = _signed("GET", url)
@@ -446,6 +457,8 @@ def test_hmac_signed_requests_carry_no_secret_and_a_signature_fits_one_request(e
     assert SECRET not in header and CLEVER_TOOLS_CONSUMER_SECRET not in header  # the signature, not the secrets
     assert httpx.get(url, headers={"Authorization": header}).status_code == 200
     refused = {
+        "the same request again": httpx.get(url, headers={"Authorization": header}),
+        "a stale one": httpx.get(url, headers={"Authorization": _stale(url)}),
         "another method": httpx.post(url, json={"namespace": "default"}, headers={"Authorization": header}),
         "another path": httpx.get(emulator.url + "/v2/summary", headers={"Authorization": header}),
         "another query": httpx.get(url, params={"namespace": "x"}, headers={"Authorization": header}),
