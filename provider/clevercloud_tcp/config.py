@@ -164,12 +164,12 @@ def check_endpoint(endpoint: str, allow_http: bool, field: str = f"{PACKAGE}:end
     the user opts in (`opt_in`, as the message names it): an API token travels in every request, and a
     signed OAuth request can be replayed. A user name or password in the URL is refused and never echoed.
     """
-    parts = urlsplit(endpoint)
-    if "@" in parts.netloc:
+    if "@" in endpoint:  # a base URL has no other place for one, so with or without a scheme
         raise ConfigurationError(
             f"{field} holds a user name or password (user:pass@…), which would be sent with every request "
             "and shown in messages: remove it; credentials go in token and secret (or apiToken)"
         )
+    parts = urlsplit(endpoint)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ConfigurationError(f"{field} must be an http(s) URL such as {DEFAULT_ENDPOINT}, not {endpoint!r}")
     if parts.path.strip("/") or parts.query or parts.fragment:
