@@ -178,7 +178,7 @@ def check_endpoint(endpoint: str, allow_http: bool, field: str = f"{PACKAGE}:end
             f"({parts.scheme}://{parts.netloc}); the provider adds the /v2/… paths itself"
         )
     if parts.scheme == "http" and not allow_http:
-        where = "this machine, where any local user may listen on a port," if _is_loopback(parts.hostname or "") else parts.hostname
+        where = "this machine (where any local user may listen on a port)" if _is_loopback(parts.hostname or "") else parts.hostname
         raise ConfigurationError(
             f"{field} is {endpoint!r}: plain http would send the requests' credentials unencrypted to {where}; "
             f"use https, or opt in with {opt_in} set to true (or {ALLOW_HTTP}=true in the environment)"
