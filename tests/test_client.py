@@ -571,13 +571,13 @@ def test_profile_under_home_when_xdg_is_unset(tmp_path: Path) -> None:
 
 
 def test_endpoint_and_organization_follow_the_same_order(tmp_path: Path) -> None:
-    env = {**ENV_PAIR, "API_HOST": "https://env.example:8080", "CLEVER_ORGANIZATION": "orga_env"}
+    env = {**ENV_PAIR, "API_HOST": "https://env.example:8080", "CLEVER_ORGANIZATION": OWNER}
     assert resolve_settings({}, env).endpoint == "https://env.example:8080"
-    assert resolve_settings({}, env).organization == "orga_env"
-    config = {"clevercloud:endpoint": "https://config.example/", "clevercloud:organization": "orga_config"}
+    assert resolve_settings({}, env).organization == OWNER
+    config = {"clevercloud:endpoint": "https://config.example/", "clevercloud:organization": UNKNOWN_OWNER}
     settings = resolve_settings(config, env)
     assert settings.endpoint == "https://config.example"  # without its trailing slash
-    assert settings.organization == "orga_config"
+    assert settings.organization == UNKNOWN_OWNER
 
 
 def test_consumer_pair_from_environment() -> None:
@@ -635,8 +635,8 @@ def test_api_token_picks_the_bridge_endpoint() -> None:
     settings = resolve_settings({}, {"CLEVER_API_TOKEN": "tok"})
     assert isinstance(settings.credentials, ApiTokenCredentials)
     assert settings.endpoint == API_TOKEN_ENDPOINT
-    settings = resolve_settings({"clevercloud:apiToken": "tok"}, {"API_HOST": "http://127.0.0.1:1"})
-    assert settings.endpoint == "http://127.0.0.1:1"  # an explicit endpoint still wins
+    settings = resolve_settings({"clevercloud:apiToken": "tok"}, {"API_HOST": "https://127.0.0.1:1"})
+    assert settings.endpoint == "https://127.0.0.1:1"  # an explicit endpoint still wins
     assert settings.source == "stack config"
 
 
@@ -656,7 +656,7 @@ def test_settings_build_a_working_client(emulator: EmulatorProcess) -> None:
     env = {"CLEVER_TOKEN": TOKEN, "CLEVER_SECRET": SECRET}
     deployment = Deployment(DYNAMIC_KEYS, env)
     try:
-        client = deployment.session({"clevercloud:endpoint": emulator.url}).client
+        client = deployment.session({"clevercloud:endpoint": emulator.url, "clevercloud-tcp:allowHttp": "true"}).client
         assert client.owner_of(APP) == OWNER
         namespaces = {ns.namespace for ns in client.list_namespaces(OWNER)}
     finally:

@@ -304,9 +304,10 @@ def test_python_objects_and_errors_never_show_a_credential(
     quick = RetryPolicy(attempts=2, total_seconds=5, first_backoff=0.01, max_backoff=0.02)
     oauth = OAuthCredentials(token=SecretStr(TOKEN), secret=SecretStr(SECRET))
     api = ApiTokenCredentials(api_token=SecretStr(API_TOKEN))
-    settings = resolve_settings({**OAUTH_SECRETS, "clevercloud:endpoint": e2e_emulator.url}, env={})
-    api_settings = resolve_settings({**API_TOKEN_SECRETS, "clevercloud:endpoint": e2e_emulator.url}, env={})
-    session = Deployment(DYNAMIC_KEYS, env={}).session({**OAUTH_SECRETS, "clevercloud:endpoint": e2e_emulator.url})
+    local = {"clevercloud:endpoint": e2e_emulator.url, "clevercloud-tcp:allowHttp": "true"}  # the emulator: plain http
+    settings = resolve_settings({**OAUTH_SECRETS, **local}, env={})
+    api_settings = resolve_settings({**API_TOKEN_SECRETS, **local}, env={})
+    session = Deployment(DYNAMIC_KEYS, env={}).session({**OAUTH_SECRETS, **local})
     shown: list[str] = []
     for value in (oauth, api, settings, api_settings, CredentialsAuth(oauth), session.settings, session.options):
         shown += [str(value), repr(value)]

@@ -7,6 +7,7 @@ business, not the API layer's.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Generator
 from typing import Literal
 
@@ -18,6 +19,8 @@ from pydantic import BaseModel, ConfigDict, SecretStr
 # were issued to it, so it is the right default.
 CLEVER_TOOLS_CONSUMER_KEY = "T5nFjKeHH4AIlEveuGhB5S3xg8T19e"
 CLEVER_TOOLS_CONSUMER_SECRET = "MgVMqTr6fWlf2M0tkC2MXOnhfqBWDT"
+# oauthlib logs every request's token and signature base string at DEBUG: credentials never reach logs.
+logging.getLogger("oauthlib").setLevel(logging.INFO)
 
 class OAuthCredentials(BaseModel):
     """A `clever login` token pair. Each request is signed with HMAC-SHA512 (OAuth 1.0a: a nonce, a
