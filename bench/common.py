@@ -56,7 +56,7 @@ class Context:
             state_dir=self.workdir / f"stack-{self._stacks}",
             project="clevercloud-tcp-bench",
             stack="bench",
-            config={"clevercloud:endpoint": emu.url},
+            config={"clevercloud:endpoint": emu.url, "clevercloud-tcp:allowHttp": "true"},
             secrets={"clevercloud:token": TOKEN, "clevercloud:secret": SECRET},
             env=self.engine_env,
             skip_checkpoints=skip_checkpoints,
@@ -125,13 +125,13 @@ def emulator(fixture: Fixture) -> EmulatorProcess:
 
 
 def provider_config(emu: EmulatorProcess) -> dict[str, str]:
-    """The stack config a provider process is configured with, pointed at the emulator."""
-    return {"clevercloud:token": TOKEN, "clevercloud:secret": SECRET, "clevercloud:endpoint": emu.url}
+    """The stack config a provider process is configured with, pointed at the emulator (plain http opted into)."""
+    return {"clevercloud:token": TOKEN, "clevercloud:secret": SECRET, "clevercloud:endpoint": emu.url, "clevercloud-tcp:allowHttp": "true"}
 
 
 def plugin_config(emu: EmulatorProcess) -> dict[str, str]:
     """The same, as the engine hands it to the native plugin: its own namespace, keys without the prefix."""
-    return {"token": TOKEN, "secret": SECRET, "endpoint": emu.url}
+    return {"token": TOKEN, "secret": SECRET, "endpoint": emu.url, "allowHttp": "true"}
 
 
 def bare_client(emu: EmulatorProcess) -> CleverCloudClient:

@@ -49,6 +49,8 @@ class YamlStack:
             "set-all",
             "--plaintext",
             f"clevercloud-tcp:endpoint={config['endpoint']}",
+            "--plaintext",
+            f"clevercloud-tcp:allowHttp={config['allowHttp']}",
             "--secret",
             f"clevercloud-tcp:token={config['token']}",
             "--secret",

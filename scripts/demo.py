@@ -79,7 +79,7 @@ def main() -> None:
                 example_program("python-dynamic"),
                 cli_dir=args.pulumi,
                 state_dir=Path(work) / "pulumi",
-                config={"clevercloud-tcp-example:appId": APP_ID, "clevercloud:endpoint": emulator.url},
+                config={"clevercloud-tcp-example:appId": APP_ID, "clevercloud:endpoint": emulator.url, "clevercloud-tcp:allowHttp": "true"},
                 secrets={"clevercloud:token": TOKEN, "clevercloud:secret": SECRET},
             ),
             "native plugin (examples/python)": local_stack(
@@ -87,7 +87,7 @@ def main() -> None:
                 cli_dir=args.pulumi,
                 state_dir=Path(work) / "pulumi-native",
                 project="clevercloud-tcp-python",
-                config={"clevercloud-tcp-python:appId": PLUGIN_APP_ID, "clevercloud-tcp:endpoint": emulator.url},
+                config={"clevercloud-tcp-python:appId": PLUGIN_APP_ID, "clevercloud-tcp:endpoint": emulator.url, "clevercloud-tcp:allowHttp": "true"},
                 secrets={"clevercloud-tcp:token": TOKEN, "clevercloud-tcp:secret": SECRET},
                 env={"PULUMI_IGNORE_AMBIENT_PLUGINS": "true"},
             ),

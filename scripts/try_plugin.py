@@ -69,7 +69,7 @@ def serves_each_command(make: Callable[[int], PackagedPluginHost], emulator: Emu
 def try_plugin(executable: str, prefix: Sequence[str] = (), version: str | None = None) -> None:
     answers_version([*prefix, executable], version or (ROOT / "VERSION").read_text().strip())
     with EmulatorProcess() as emulator:
-        config = {"endpoint": emulator.url, "token": OAUTH.token, "secret": OAUTH.secret}
+        config = {"endpoint": emulator.url, "allowHttp": "true", "token": OAUTH.token, "secret": OAUTH.secret}
         serves_each_command(lambda _: PackagedPluginHost(executable, config, prefix), emulator)
 
 

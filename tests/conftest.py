@@ -13,6 +13,7 @@ import hypothesis
 import pytest
 
 from clevercloud_tcp import CleverCloudClient
+from clevercloud_tcp.config import ALLOW_HTTP
 from clevercloud_tcp.emulator.process import EmulatorProcess
 from support import APP, FAST_RETRIES, OWNER, SECRET, TOKEN, oauth
 
@@ -23,6 +24,10 @@ __all__ = ["APP", "FAST_RETRIES", "OWNER", "SECRET", "TOKEN", "oauth"]
 # depends on the commit alone. Every property must pass in both. HYPOTHESIS_PROFILE picks one by hand.
 hypothesis.settings.register_profile("explore", print_blob=True)
 hypothesis.settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+# The suite's opt-in to plain http, for every process it starts: each endpoint it names is on 127.0.0.1,
+# its own emulator or a server of its own. A user's shell (support.bare_env) has none: the routes users
+# take to the emulator (the kit, `run --emulator`) are seen to opt in by themselves.
+os.environ[ALLOW_HTTP] = "true"
 hypothesis.settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "explore"))
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, NoReturn
+from urllib.parse import quote
 
 import pulumi
 import pytest
@@ -23,6 +24,7 @@ from pulumi import automation as auto
 from pydantic import SecretStr
 
 from clevercloud_tcp import OAuthCredentials, RetryPolicy
+from clevercloud_tcp.config import ALLOW_HTTP
 from clevercloud_tcp.emulator.fixture import DEFAULT_FIXTURE, ORG_ID
 from clevercloud_tcp.emulator.process import EmulatorProcess
 from clevercloud_tcp.runtime.local_stack import engine_env
@@ -98,6 +100,17 @@ def release_from_fresh_clone(work: Path, python: str, *args: str) -> Path:
 
 def oauth(token: str = TOKEN, secret: str = SECRET) -> OAuthCredentials:
     return OAuthCredentials(token=SecretStr(token), secret=SecretStr(secret))
+
+
+def plaintext(credentials: OAuthCredentials) -> str:
+    """The OAuth1 PLAINTEXT header of `credentials`, as older clients send it (the provider signs with
+    HMAC-SHA512): the signature is "consumer_secret&token_secret", each part encoded, then encoded again."""
+    key = "&".join(quote(s.get_secret_value(), safe="~-._") for s in (credentials.consumer_secret, credentials.secret))
+    return (
+        f'OAuth oauth_consumer_key="{quote(credentials.consumer_key.get_secret_value(), safe="~-._")}", '
+        f'oauth_token="{quote(credentials.token.get_secret_value(), safe="~-._")}", '
+        f'oauth_signature_method="PLAINTEXT", oauth_signature="{quote(key, safe="~-._")}"'
+    )
 
 
 # The two faces as the engine drives them, over gRPC: the dynamic provider host and the plugin.
@@ -275,6 +288,7 @@ def no_profile(tmp_path: Path) -> dict[str, str]:
 
 
 def bare_env(home: Path, **extra: str) -> dict[str, str]:
-    """This environment without any credential or endpoint, an empty home (no clever-tools profile), plus `extra`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CLEVER_", "CC_", "OAUTH_")) and k != "API_HOST"}
+    """This environment without any credential, endpoint or opt-in to plain http, an empty home (no clever-tools
+    profile), plus `extra`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CLEVER_", "CC_", "OAUTH_")) and k not in ("API_HOST", ALLOW_HTTP)}
     return {**env, "HOME": str(home), "XDG_CONFIG_HOME": str(home / "config"), **extra}

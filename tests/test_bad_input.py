@@ -30,7 +30,8 @@ UUID_PART = APP.removeprefix("app_")
 
 # Placeholders in a case's config, filled in by the test.
 EMULATOR, CLOSED, HTML, HTML_404 = "<emulator>", "<closed-port>", "<html>", "<html-404>"
-GOOD = {"clevercloud:token": TOKEN, "clevercloud:secret": SECRET, "clevercloud:endpoint": EMULATOR}
+GOOD = {"clevercloud:token": TOKEN, "clevercloud:secret": SECRET, "clevercloud:endpoint": EMULATOR, "clevercloud-tcp:allowHttp": "true"}
+NO_OPT_IN = {k: v for k, v in GOOD.items() if k != "clevercloud-tcp:allowHttp"}
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,7 @@ CASES = [
     Case("wrong-secret", "create", {"appId": APP}, ("HTTP 401", "clevercloud:token", "clevercloud:secret"),
          config={**GOOD, "clevercloud:secret": "not-the-secret"}),
     Case("wrong-api-token", "create", {"appId": APP}, ("HTTP 401", "Check clevercloud:apiToken."),
-         config={"clevercloud:apiToken": "not-a-token", "clevercloud:endpoint": EMULATOR}),
+         config={"clevercloud:apiToken": "not-a-token", "clevercloud:endpoint": EMULATOR, "clevercloud-tcp:allowHttp": "true"}),
     Case("token-without-secret", "configure", {"appId": APP}, ("clevercloud:token is set but clevercloud:secret is not", "CLEVER_SECRET"),
          config={"clevercloud:token": TOKEN, "clevercloud:endpoint": EMULATOR}),
     Case("secret-without-token", "configure", {"appId": APP}, ("clevercloud:secret is set but clevercloud:token is not",),
@@ -118,8 +119,14 @@ CASES = [
          config={**GOOD, "clevercloud-tcp:requestTimout": "5"}),
     Case("config-organisation-spelled-british", "configure", {"appId": APP}, ("did you mean clevercloud:organization?",),
          config={**GOOD, "clevercloud:organisation": ORG_ID}),
-    Case("config-endpoint-plain-http", "configure", {"appId": APP}, ("plain http", "in clear", "CLEVERCLOUD_TCP_ALLOW_HTTP=true"),
-         config={**GOOD, "clevercloud:endpoint": "http://api.example.com"}),
+    Case("config-endpoint-plain-http", "configure", {"appId": APP}, ("plain http", "unencrypted", "clevercloud-tcp:allowHttp", "CLEVERCLOUD_TCP_ALLOW_HTTP=true"),
+         config={**NO_OPT_IN, "clevercloud:endpoint": "http://api.example.com"}),
+    Case("config-endpoint-plain-http-to-this-machine", "configure", {"appId": APP}, ("clevercloud:endpoint is", "plain http", "this machine", "clevercloud-tcp:allowHttp"),
+         config=NO_OPT_IN),
+    Case("config-organization-dot-dot", "configure", {"appId": APP}, ("clevercloud:organization is '..'", "orga_<uuid>"),
+         config={**GOOD, "clevercloud:organization": ".."}),
+    Case("config-endpoint-with-a-password", "configure", {"appId": APP}, ("clevercloud:endpoint holds a user name or password", "remove it"),
+         config={**GOOD, "clevercloud:endpoint": "https://ada:hunter2@api.example.com"}),
     # A damaged state: the port recorded for a redirection that does exist. Delete removes only the
     # port the state records, so an unreadable one is refused (nothing removed) and a stale one is
     # already gone (the redirection now there is someone else's: it stays).
@@ -239,3 +246,25 @@ def test_bad_input(
         assert _held(emulator) == []
     if not case.writes:
         assert emulator.writes() == [], emulator.writes()
+
+
+@pytest.mark.parametrize("owner", ["..", "../../v2/applications", f"orga_{UUID_PART}/.."])
+@pytest.mark.parametrize("call", ["delete", "update"])
+def test_an_owner_the_state_records_is_checked_before_it_enters_a_url_path(
+    call: str, owner: str, emulator: EmulatorProcess, bare: dict[str, str]
+) -> None:
+    with ProviderHost({**GOOD, "clevercloud:endpoint": emulator.url}, env=bare) as host:
+        id_, outs = host.apply({"appId": APP})
+        emulator.clear_log()
+        tampered = {**outs, "ownerId": owner}
+        with pytest.raises(grpc.RpcError) as refused:
+            if call == "delete":
+                host.delete(id_, tampered)
+            else:
+                host.update(id_, tampered, host.check({"appId": APP, "host": "db.example.com"}).inputs)
+        _assert_says(refused.value.details(), ("owner_id", repr(owner)))
+        assert emulator.log() == [], "a request went out with the recorded owner"
+        # `pulumi refresh` finds the owner again, and the state heals.
+        _, refreshed, _ = host.read(id_, tampered)
+    assert refreshed["ownerId"] == outs["ownerId"]
+    assert len(_held(emulator)) == 1

@@ -31,6 +31,7 @@ from clevercloud_tcp import (
     OAuthCredentials,
     OwnerNotFound,
     RateLimited,
+    Redirected,
     RetriesExhausted,
     ServerError,
     UnexpectedResponse,
@@ -291,6 +292,28 @@ def test_unreachable(closed_url: str) -> None:
     assert caught.value.attempts == FAST_RETRIES.attempts
 
 
+# A proxy, a captive portal or an http->https hop answering in the API's place: only a 2xx is success.
+REDIRECTED_CALLS: dict[str, tuple[str, Callable[[CleverCloudClient, int], object]]] = {
+    "delete": ("DELETE", lambda client, port: client.remove_tcp_redirection(OWNER, APP, "default", port)),
+    "list": ("GET", lambda client, port: client.list_tcp_redirections(OWNER, APP)),
+}
+
+
+@pytest.mark.parametrize("status", [301, 302, 307])
+@pytest.mark.parametrize("call", REDIRECTED_CALLS)
+def test_a_redirect_is_an_error_naming_its_status_and_location(
+    client: CleverCloudClient, emulator: EmulatorProcess, call: str, status: int
+) -> None:
+    port = client.add_tcp_redirection(OWNER, APP, "default").port
+    method, send = REDIRECTED_CALLS[call]
+    emulator.inject(method=method, path="*/tcpRedirs*", status=status, location="https://portal.example/login")
+    with pytest.raises(Redirected) as caught:
+        send(client, port)
+    assert f"HTTP {status}" in str(caught.value) and "https://portal.example/login" in str(caught.value)
+    assert [(r.namespace, r.port) for r in client.list_tcp_redirections(OWNER, APP)] == [("default", port)]
+    assert outcomes(emulator, method)[0] == "fault"  # one try: a redirect is not retried, nor followed
+
+
 @pytest.mark.parametrize("prefix", ["", "/missing"], ids=["200 html", "404 html"])
 def test_unexpected_response_from_something_that_is_not_the_api(html_url: str, prefix: str) -> None:
     with CleverCloudClient(html_url + prefix, oauth(), timeout=2.0, retry=FAST_RETRIES) as client:
@@ -482,7 +505,7 @@ def test_credentials_never_show(
     ]
     client.close()
     assert any("attempt 1 failed" in record.getMessage() for record in caplog.records)  # the logs were captured
-    headers = [c.authorization() for c in credentials]
+    headers = [c.authorization("GET", client.transport.endpoint) for c in credentials]
     for text in shown:
         for secret in [*SECRETS, *headers]:
             assert secret not in text
@@ -548,13 +571,13 @@ def test_profile_under_home_when_xdg_is_unset(tmp_path: Path) -> None:
 
 
 def test_endpoint_and_organization_follow_the_same_order(tmp_path: Path) -> None:
-    env = {**ENV_PAIR, "API_HOST": "https://env.example:8080", "CLEVER_ORGANIZATION": "orga_env"}
+    env = {**ENV_PAIR, "API_HOST": "https://env.example:8080", "CLEVER_ORGANIZATION": OWNER}
     assert resolve_settings({}, env).endpoint == "https://env.example:8080"
-    assert resolve_settings({}, env).organization == "orga_env"
-    config = {"clevercloud:endpoint": "https://config.example/", "clevercloud:organization": "orga_config"}
+    assert resolve_settings({}, env).organization == OWNER
+    config = {"clevercloud:endpoint": "https://config.example/", "clevercloud:organization": UNKNOWN_OWNER}
     settings = resolve_settings(config, env)
     assert settings.endpoint == "https://config.example"  # without its trailing slash
-    assert settings.organization == "orga_config"
+    assert settings.organization == UNKNOWN_OWNER
 
 
 def test_consumer_pair_from_environment() -> None:
@@ -612,8 +635,8 @@ def test_api_token_picks_the_bridge_endpoint() -> None:
     settings = resolve_settings({}, {"CLEVER_API_TOKEN": "tok"})
     assert isinstance(settings.credentials, ApiTokenCredentials)
     assert settings.endpoint == API_TOKEN_ENDPOINT
-    settings = resolve_settings({"clevercloud:apiToken": "tok"}, {"API_HOST": "http://127.0.0.1:1"})
-    assert settings.endpoint == "http://127.0.0.1:1"  # an explicit endpoint still wins
+    settings = resolve_settings({"clevercloud:apiToken": "tok"}, {"API_HOST": "https://127.0.0.1:1"})
+    assert settings.endpoint == "https://127.0.0.1:1"  # an explicit endpoint still wins
     assert settings.source == "stack config"
 
 
@@ -633,7 +656,7 @@ def test_settings_build_a_working_client(emulator: EmulatorProcess) -> None:
     env = {"CLEVER_TOKEN": TOKEN, "CLEVER_SECRET": SECRET}
     deployment = Deployment(DYNAMIC_KEYS, env)
     try:
-        client = deployment.session({"clevercloud:endpoint": emulator.url}).client
+        client = deployment.session({"clevercloud:endpoint": emulator.url, "clevercloud-tcp:allowHttp": "true"}).client
         assert client.owner_of(APP) == OWNER
         namespaces = {ns.namespace for ns in client.list_namespaces(OWNER)}
     finally:

@@ -57,14 +57,47 @@ def test_an_option_of_the_wrong_kind_names_the_key_and_echoes_the_value() -> Non
 PAIR = {"CLEVER_TOKEN": "t", "CLEVER_SECRET": "s"}
 
 
-@pytest.mark.parametrize("endpoint", ["http://127.0.0.1:8080", "http://localhost:1234", "http://[::1]:80", "https://api.example.com"])
-def test_https_and_loopback_http_are_accepted(endpoint: str) -> None:
-    assert resolve_settings({"clevercloud:endpoint": endpoint}, env=PAIR).endpoint == endpoint
+HTTP_ENDPOINTS = ["http://127.0.0.1:8080", "http://localhost:1234", "http://[::1]:80", "http://api.example.com"]
 
 
-def test_plain_http_elsewhere_is_refused_unless_allowed() -> None:
+def test_https_is_accepted() -> None:
+    assert resolve_settings({"clevercloud:endpoint": "https://api.example.com"}, env=PAIR).endpoint == "https://api.example.com"
+
+
+@pytest.mark.parametrize("endpoint", HTTP_ENDPOINTS)
+def test_plain_http_even_to_this_machine_is_refused_naming_the_opt_in(endpoint: str) -> None:
     with pytest.raises(ConfigurationError) as refused:
-        resolve_settings({"clevercloud:endpoint": "http://api.example.com"}, env=PAIR)
-    assert "in clear" in str(refused.value) and "CLEVERCLOUD_TCP_ALLOW_HTTP=true" in str(refused.value)
-    allowed = resolve_settings({"clevercloud:endpoint": "http://api.example.com"}, env={**PAIR, "CLEVERCLOUD_TCP_ALLOW_HTTP": "true"})
-    assert allowed.endpoint == "http://api.example.com"
+        resolve_settings({"clevercloud:endpoint": endpoint}, env=PAIR)
+    message = str(refused.value)
+    assert message.startswith("clevercloud:endpoint is ") and "plain http" in message and "\n" not in message
+    assert "clevercloud-tcp:allowHttp set to true" in message and "CLEVERCLOUD_TCP_ALLOW_HTTP=true" in message
+
+
+@pytest.mark.parametrize("endpoint", HTTP_ENDPOINTS)
+@pytest.mark.parametrize(
+    ("config", "env"),
+    [({"clevercloud-tcp:allowHttp": "true"}, {}), ({"clevercloud-tcp:allowHttp": True}, {}), ({}, {"CLEVERCLOUD_TCP_ALLOW_HTTP": "true"})],
+    ids=["config", "config-bool", "environment"],
+)
+def test_plain_http_is_accepted_once_opted_into(endpoint: str, config: dict[str, object], env: dict[str, str]) -> None:
+    assert resolve_settings({"clevercloud:endpoint": endpoint, **config}, env={**PAIR, **env}).endpoint == endpoint
+
+
+def test_an_opt_in_that_is_no_boolean_is_named_and_allows_nothing() -> None:
+    with pytest.raises(ConfigurationError, match="^clevercloud-tcp:allowHttp: input should be a valid boolean"):
+        options_from({"clevercloud-tcp:allowHttp": "please"})
+    with pytest.raises(ConfigurationError, match="plain http"):
+        resolve_settings({"clevercloud:endpoint": "http://127.0.0.1:1", "clevercloud-tcp:allowHttp": "please"}, env=PAIR)
+
+
+userinfo = st.text(st.characters(codec="utf-8", exclude_characters="@/?#[]\x00"), min_size=1, max_size=30)
+
+
+@given(user=userinfo, password=st.one_of(st.none(), userinfo), scheme=st.sampled_from(["http://", "https://", ""]))
+def test_a_user_name_or_password_in_the_endpoint_is_refused_and_never_echoed(user: str, password: str | None, scheme: str) -> None:
+    endpoint = f"{scheme}{user}{':' + password if password is not None else ''}@api.example.com"
+    with pytest.raises(ConfigurationError) as refused:
+        resolve_settings({"clevercloud-tcp:endpoint": endpoint, "clevercloud-tcp:allowHttp": "true"}, env=PAIR)
+    message = str(refused.value)
+    assert message.startswith("clevercloud-tcp:endpoint holds a user name or password")
+    assert endpoint not in message and (password is None or len(password) < 4 or password not in message)

@@ -18,6 +18,7 @@ from typing import Any, Literal
 import grpc
 import pytest
 
+from clevercloud_tcp.config import ALLOW_HTTP
 from clevercloud_tcp.emulator.process import EmulatorProcess
 from clevercloud_tcp.testing.harness import ProviderHost, StartupError
 from clevercloud_tcp.testing.plugin_harness import PluginHost
@@ -37,7 +38,8 @@ class Case:
     plugin_says: tuple[str, ...]
     dynamic_says: tuple[str, ...]
     shared: dict[str, str] = field(default_factory=dict)  # for the dynamic face: in `clevercloud:*` instead
-    env: dict[str, str] = field(default_factory=dict)
+    # The endpoints here are the test's own, on 127.0.0.1: plain http opted into, in the environment.
+    env: dict[str, str] = field(default_factory=lambda: {ALLOW_HTTP: "true"})
     inputs: dict[str, Any] = field(default_factory=lambda: {"appId": APP})
     at: Stage = "preview"  # where it is refused
     dynamic_at: Stage | None = None  # where the dynamic face refuses it, when that differs
@@ -55,7 +57,7 @@ CASES = [
     Case("half a pair in pulumi-clevercloud's namespace", {"endpoint": EMULATOR}, shared={"secret": SECRET},
          plugin_says=("set clevercloud-tcp:token and clevercloud-tcp:secret", "do not reach this plugin"),
          dynamic_says=("clevercloud:secret is set but clevercloud:token is not (nor CLEVER_TOKEN)",)),
-    Case("half a pair in the environment", {"endpoint": EMULATOR}, env={"CLEVER_TOKEN": TOKEN},
+    Case("half a pair in the environment", {"endpoint": EMULATOR}, env={"CLEVER_TOKEN": TOKEN, ALLOW_HTTP: "true"},
          plugin_says=("CLEVER_TOKEN is set but clevercloud-tcp:secret is not (nor CLEVER_SECRET)",),
          dynamic_says=("CLEVER_TOKEN is set but clevercloud-tcp:secret is not (nor CLEVER_SECRET)",)),
     Case("a wrong secret in config", {**GOOD, "secret": "not-the-secret"},
@@ -64,7 +66,7 @@ CASES = [
     Case("a wrong secret in pulumi-clevercloud's keys", {"endpoint": EMULATOR}, shared={"token": TOKEN, "secret": "nope"},
          plugin_says=("set clevercloud-tcp:token and clevercloud-tcp:secret", "do not reach this plugin"),
          dynamic_says=("HTTP 401", "Check clevercloud:token and clevercloud:secret."), dynamic_at="create"),
-    Case("a wrong pair in the environment", {"endpoint": EMULATOR}, env={"CLEVER_TOKEN": TOKEN, "CLEVER_SECRET": "nope"},
+    Case("a wrong pair in the environment", {"endpoint": EMULATOR}, env={"CLEVER_TOKEN": TOKEN, "CLEVER_SECRET": "nope", ALLOW_HTTP: "true"},
          plugin_says=("HTTP 401", "Check CLEVER_TOKEN and CLEVER_SECRET."),
          dynamic_says=("HTTP 401", "Check CLEVER_TOKEN and CLEVER_SECRET."), at="create"),
     Case("a wrong API token", {"apiToken": "not-a-token", "endpoint": EMULATOR},
@@ -74,10 +76,13 @@ CASES = [
          plugin_says=("clevercloud-tcp:endpoint must be an http(s) URL",),
          dynamic_says=("clevercloud-tcp:endpoint must be an http(s) URL",)),
     Case("an endpoint in pulumi-clevercloud's key in clear http", {},
-         shared={"token": TOKEN, "secret": SECRET, "endpoint": "http://api.example.com"},
+         shared={"token": TOKEN, "secret": SECRET, "endpoint": "http://api.example.com"}, env={},
          plugin_says=("set clevercloud-tcp:token and clevercloud-tcp:secret",),
          dynamic_says=("clevercloud:endpoint is 'http://api.example.com': plain http",)),
-    Case("an endpoint in the environment that is no URL", {"token": TOKEN, "secret": SECRET}, env={"API_HOST": "nope"},
+    Case("plain http to this machine without the opt-in", GOOD, env={},
+         plugin_says=("clevercloud-tcp:endpoint is 'http://127.0.0.1:", "plain http", "clevercloud-tcp:allowHttp set to true", "CLEVERCLOUD_TCP_ALLOW_HTTP=true"),
+         dynamic_says=("clevercloud-tcp:endpoint is 'http://127.0.0.1:", "plain http", "clevercloud-tcp:allowHttp set to true", "CLEVERCLOUD_TCP_ALLOW_HTTP=true")),
+    Case("an endpoint in the environment that is no URL", {"token": TOKEN, "secret": SECRET}, env={"API_HOST": "nope", ALLOW_HTTP: "true"},
          plugin_says=("API_HOST must be an http(s) URL",),
          dynamic_says=("API_HOST must be an http(s) URL",)),
     Case("an endpoint nothing listens on", {**GOOD, "endpoint": CLOSED},
@@ -173,7 +178,7 @@ def test_an_explicit_provider_names_its_arguments(
     settings: dict[str, str], says: tuple[str, ...], endpoints: dict[str, str], emulator: EmulatorProcess, tmp_path: Path
 ) -> None:
     filled = _filled(settings, endpoints)
-    with PluginHost(filled, env=bare_env(tmp_path), provider="eu", configure=False) as unconfigured:
+    with PluginHost(filled, env=bare_env(tmp_path, **{ALLOW_HTTP: "true"}), provider="eu", configure=False) as unconfigured:
         [message] = unconfigured.check_config(filled)
     _assert_says(message, says)
     assert "clevercloud-tcp:" not in message, "an explicit provider reads no stack config"

@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -16,6 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
+from oauthlib import oauth1
 from pydantic import SecretStr
 
 from clevercloud_tcp import (
@@ -25,11 +27,12 @@ from clevercloud_tcp import (
     NoPortLeft,
     OAuthCredentials,
 )
+from clevercloud_tcp.api.auth import CLEVER_TOOLS_CONSUMER_KEY, CLEVER_TOOLS_CONSUMER_SECRET, CredentialsAuth
 from clevercloud_tcp.emulator import App, Fixture, NamespaceSpec, organisation_fixture
 from clevercloud_tcp.emulator.fixture import DEFAULT_FIXTURE, OTHER_ORG_ID, USER_ID
 from clevercloud_tcp.emulator.process import EmulatorProcess
 from clevercloud_tcp.emulator.store import PoolExhausted, PortPool, Store
-from support import APP, FAST_RETRIES, OWNER, SECRET, TOKEN, oauth
+from support import APP, FAST_RETRIES, OWNER, SECRET, TOKEN, held, oauth, plaintext
 
 OTHER_ORG_APP = "app_3a7c9d7b-6f5e-4b4c-8dbe-af9a8b7c6d5e"  # globex-db, owned by OTHER_ORG_ID
 API_TOKEN = "emulator-api-token"
@@ -38,7 +41,7 @@ REDIRS_ROUTE = "/v2/organisations/{owner_id}/applications/{app_id}/tcpRedirs"
 
 def _request(emulator: EmulatorProcess, method: str, path: str, **kwargs: Any) -> httpx.Response:
     """A raw API request signed with the default fixture's OAuth pair."""
-    return httpx.request(method, emulator.url + path, headers={"Authorization": oauth().authorization()}, **kwargs)
+    return httpx.request(method, emulator.url + path, headers={"Authorization": plaintext(oauth())}, **kwargs)
 
 
 # A crowd of apps in one organisation, for concurrency and persistence.
@@ -268,13 +271,13 @@ def test_counts_are_per_route(emulator: EmulatorProcess, client: CleverCloudClie
 
 def test_faulted_requests_are_counted_under_their_route(emulator: EmulatorProcess) -> None:
     emulator.inject(method="GET", path="*/tcpRedirs", status=503)
-    httpx.get(emulator.url + REDIRS, headers={"Authorization": oauth().authorization()})
+    httpx.get(emulator.url + REDIRS, headers={"Authorization": plaintext(oauth())})
     assert emulator.counts() == {f"GET {REDIRS_ROUTE}": 1}
 
 
 def test_log_never_holds_a_credential(emulator: EmulatorProcess) -> None:
-    oauth_header = oauth().authorization()
-    wrong_header = oauth(TOKEN, "wrong-secret-value").authorization()
+    oauth_header = plaintext(oauth())
+    wrong_header = plaintext(oauth(TOKEN, "wrong-secret-value"))
     with httpx.Client(base_url=emulator.url) as http:
         http.get(REDIRS, headers={"Authorization": oauth_header})
         http.post(REDIRS, json={"namespace": "default"}, headers={"Authorization": oauth_header})
@@ -290,7 +293,7 @@ def test_log_never_holds_a_credential(emulator: EmulatorProcess) -> None:
 
 def test_injected_429_answers_with_retry_after_then_stops(emulator: EmulatorProcess) -> None:
     emulator.inject(method="GET", path="*/tcpRedirs", status=429, retry_after=3, count=2)
-    headers = {"Authorization": oauth().authorization()}
+    headers = {"Authorization": plaintext(oauth())}
     with httpx.Client(base_url=emulator.url, headers=headers) as http:
         first, second, third = (http.get(REDIRS) for _ in range(3))
     for refused in (first, second):
@@ -305,7 +308,7 @@ def test_injected_429_answers_with_retry_after_then_stops(emulator: EmulatorProc
 def test_injected_status_changes_nothing(emulator: EmulatorProcess) -> None:
     emulator.inject(method="POST", status=500)
     response = httpx.post(
-        emulator.url + REDIRS, json={"namespace": "default"}, headers={"Authorization": oauth().authorization()}
+        emulator.url + REDIRS, json={"namespace": "default"}, headers={"Authorization": plaintext(oauth())}
     )
     assert response.status_code == 500
     assert emulator.redirections() == []
@@ -313,7 +316,7 @@ def test_injected_status_changes_nothing(emulator: EmulatorProcess) -> None:
 
 def test_fault_matches_method_and_path_only(emulator: EmulatorProcess) -> None:
     emulator.inject(method="POST", path="*/namespaces", status=503)
-    headers = {"Authorization": oauth().authorization()}
+    headers = {"Authorization": plaintext(oauth())}
     with httpx.Client(base_url=emulator.url, headers=headers) as http:
         assert http.get(f"/v2/organisations/{OWNER}/namespaces").status_code == 200
         assert http.get(REDIRS).status_code == 200
@@ -325,7 +328,7 @@ def test_dropped_connection_before_or_after_the_change(emulator: EmulatorProcess
     emulator.inject(method="POST", path="*/tcpRedirs", drop=drop)
     with pytest.raises(httpx.TransportError):
         httpx.post(
-            emulator.url + REDIRS, json={"namespace": "default"}, headers={"Authorization": oauth().authorization()}
+            emulator.url + REDIRS, json={"namespace": "default"}, headers={"Authorization": plaintext(oauth())}
         )
     rows = emulator.redirections()
     assert len(rows) == created
@@ -337,7 +340,7 @@ def _wait_for_delayed_requests(emulator: EmulatorProcess, delay: float) -> None:
     """Returns once the server has finished the requests delayed so far by at most `delay` seconds:
     a probe sent now and delayed as long wakes up after them, on the server's own clock."""
     emulator.inject(method="GET", path="/v2/summary", delay=delay)
-    httpx.get(emulator.url + "/v2/summary", headers={"Authorization": oauth().authorization()}, timeout=30)
+    httpx.get(emulator.url + "/v2/summary", headers={"Authorization": plaintext(oauth())}, timeout=30)
 
 
 def test_delayed_request_is_answered_normally(emulator: EmulatorProcess) -> None:
@@ -354,7 +357,7 @@ def test_delayed_post_is_carried_out_after_the_client_gave_up(emulator: Emulator
         httpx.post(
             emulator.url + REDIRS,
             json={"namespace": "default"},
-            headers={"Authorization": oauth().authorization()},
+            headers={"Authorization": plaintext(oauth())},
             timeout=0.3,
         )
     _wait_for_delayed_requests(emulator, 1.0)
@@ -390,11 +393,11 @@ def _headers(authorization: str | None) -> dict[str, str]:
 BAD_AUTHORIZATIONS = {
     "missing": None,
     "empty": "",
-    "oauth wrong secret": oauth(TOKEN, "not-the-secret").authorization(),
-    "oauth unknown token": oauth("not-a-token", SECRET).authorization(),
-    "oauth unknown consumer": OAuthCredentials(
+    "oauth wrong secret": plaintext(oauth(TOKEN, "not-the-secret")),
+    "oauth unknown token": plaintext(oauth("not-a-token", SECRET)),
+    "oauth unknown consumer": plaintext(OAuthCredentials(
         token=SecretStr(TOKEN), secret=SecretStr(SECRET), consumer_key=SecretStr("someone-else")
-    ).authorization(),
+    )),
     "bearer wrong": "Bearer not-an-api-token",
     "bearer without token": "Bearer",
     "unknown scheme": f"Basic {API_TOKEN}",
@@ -425,13 +428,45 @@ def test_bad_credentials_are_401(emulator: EmulatorProcess, authorization: str |
 def test_good_credentials_of_both_schemes(
     emulator: EmulatorProcess, credentials: OAuthCredentials | ApiTokenCredentials
 ) -> None:
-    headers = {"Authorization": credentials.authorization()}
-    response = httpx.get(emulator.url + REDIRS, headers=headers)
+    with httpx.Client(base_url=emulator.url, auth=CredentialsAuth(credentials)) as http:
+        response = http.get(REDIRS)
+        summary = http.get("/v2/summary")
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/json"
     assert response.json() == []
-    summary = httpx.get(emulator.url + "/v2/summary", headers=headers)
     assert summary.json()["user"]["id"] == USER_ID
+
+
+def _signed(method: str, url: str, credentials: OAuthCredentials | None = None) -> str:
+    return (credentials or oauth()).authorization(method, url)
+
+
+def _stale(url: str) -> str:
+    """A GET of `url` rightly signed, ten minutes ago."""
+    signer = oauth1.Client(
+        CLEVER_TOOLS_CONSUMER_KEY, client_secret=CLEVER_TOOLS_CONSUMER_SECRET, resource_owner_key=TOKEN,
+        resource_owner_secret=SECRET, signature_method=oauth1.SIGNATURE_HMAC_SHA512, timestamp=str(int(time.time()) - 600),
+    )
+    return str(signer.sign(url, http_method="GET")[1]["Authorization"])
+
+
+def test_hmac_signed_requests_carry_no_secret_and_a_signature_fits_one_request(emulator: EmulatorProcess) -> None:
+    url = emulator.url + REDIRS
+    header = _signed("GET", url)
+    assert "HMAC-SHA512" in header
+    assert SECRET not in header and CLEVER_TOOLS_CONSUMER_SECRET not in header  # the signature, not the secrets
+    assert httpx.get(url, headers={"Authorization": header}).status_code == 200
+    refused = {
+        "the same request again": httpx.get(url, headers={"Authorization": header}),
+        "a stale one": httpx.get(url, headers={"Authorization": _stale(url)}),
+        "another method": httpx.post(url, json={"namespace": "default"}, headers={"Authorization": header}),
+        "another path": httpx.get(emulator.url + "/v2/summary", headers={"Authorization": header}),
+        "another query": httpx.get(url, params={"namespace": "x"}, headers={"Authorization": header}),
+        "a wrong secret": httpx.get(url, headers={"Authorization": _signed("GET", url, oauth(TOKEN, "not-the-secret"))}),
+        "a tampered signature": httpx.get(url, headers={"Authorization": re.sub(r'oauth_signature="[^"]{4}', 'oauth_signature="AAAA', header)}),
+    }
+    assert {name: answer.status_code for name, answer in refused.items()} == dict.fromkeys(refused, 401)
+    assert held(emulator) == []
 
 
 def test_unknown_owner_is_404(emulator: EmulatorProcess) -> None:

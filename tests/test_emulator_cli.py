@@ -14,7 +14,7 @@ import pytest
 
 from clevercloud_tcp.emulator import DEFAULT_FIXTURE
 from clevercloud_tcp.emulator.process import EmulatorProcess
-from support import APP, OWNER, oauth
+from support import APP, OWNER, oauth, plaintext
 
 PROG = "python -m clevercloud_tcp.emulator: error: "
 REDIRS = f"/v2/organisations/{OWNER}/applications/{APP}/tcpRedirs"
@@ -104,7 +104,7 @@ def test_without_the_emulator_extra_it_says_what_to_install(missing: str) -> Non
 
 
 def _request(emu: EmulatorProcess, method: str, path: str, **kwargs: object) -> httpx.Response:
-    return httpx.request(method, emu.url + path, headers={"Authorization": oauth().authorization()}, **kwargs)  # type: ignore[arg-type]
+    return httpx.request(method, emu.url + path, headers={"Authorization": plaintext(oauth())}, **kwargs)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,7 @@ from clevercloud_tcp.core.inputs import INPUTS, OUTPUTS, PYTHON_NAMES
 from clevercloud_tcp.emulator.process import EmulatorProcess
 from clevercloud_tcp.faces.plugin import TYPE, TcpRedirectionPlugin, schema_text
 from clevercloud_tcp.faces.plugin.values import plain
-from support import APP, SECRET, TOKEN
+from support import APP, OWNER, SECRET, TOKEN
 
 T = TypeVar("T")
 SCHEMA_FILE = Path(__file__).resolve().parents[1] / "schema.json"
@@ -105,8 +105,8 @@ def test_functions_answer_the_schema_outputs(plugin: TcpRedirectionPlugin) -> No
 def test_config_variables_are_the_ones_check_config_accepts(plugin: TcpRedirectionPlugin) -> None:
     variables = SCHEMA["config"]["variables"]
     assert set(variables) == set(SETTING_NAMES.values()) | set(OPTION_NAMES)
-    of_their_type = {"string": "x", "number": 5.0, "integer": 3.0}
-    values = {n: of_their_type[v["type"]] for n, v in variables.items()} | {"endpoint": "https://api.clever-cloud.com"}
+    of_their_type = {"string": "x", "number": 5.0, "integer": 3.0, "boolean": False}
+    values = {n: of_their_type[v["type"]] for n, v in variables.items()} | {"endpoint": "https://api.clever-cloud.com", "organization": OWNER}
     accepted = run(plugin.check_config(p.CheckRequest("", {}, wire(values), b"")))
     assert not accepted.failures, [f.reason for f in accepted.failures or []]
     refused = run(plugin.check_config(p.CheckRequest("", {}, wire({**values, "endpiont": "x", "requestTimout": "1"}), b"")))
@@ -131,3 +131,25 @@ def test_functions_refuse_a_bad_id_naming_the_schema_input_before_any_request(pl
         assert [f.property for f in answer.failures] == [prop]
         assert answer.failures[0].reason.startswith(f"{prop}: expected")
     assert emulator.log() == []
+
+
+@pytest.mark.parametrize(
+    ("urn", "named", "how"),
+    [
+        ("urn:pulumi:dev::p::pulumi:providers:clevercloud-tcp::default", "clevercloud-tcp:token", "pulumi config set --secret clevercloud-tcp:token"),
+        ("urn:pulumi:dev::p::pulumi:providers:clevercloud-tcp::eu", "token of provider eu", "pass it as a secret"),
+    ],
+    ids=["stack-config", "explicit-provider"],
+)
+def test_credentials_given_in_clear_are_made_secret_with_a_warning_saying_how(
+    urn: str, named: str, how: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    given = {"endpoint": PropertyValue("https://api.clever-cloud.com"), "token": PropertyValue(TOKEN), "secret": PropertyValue(SECRET, is_secret=True)}
+    checked = run(TcpRedirectionPlugin().check_config(p.CheckRequest(urn, {}, given, b"")))
+    assert not checked.failures
+    assert checked.inputs is not None
+    assert {k for k, v in checked.inputs.items() if v.contains_secret()} == {"token", "secret"}
+    assert plain(checked.inputs) == {"endpoint": "https://api.clever-cloud.com", "token": TOKEN, "secret": SECRET}
+    [warning] = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]  # the secret one is not named
+    assert warning.startswith(f"{named} was given in clear") and how in warning
+    assert TOKEN not in warning

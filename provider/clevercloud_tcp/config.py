@@ -28,6 +28,7 @@ from .api.auth import (
     OAuthCredentials,
 )
 from .api.transport import Origin, RetryPolicy
+from .core.inputs import OWNER_ID
 from .errors import ConfigurationError, MissingCredentials
 
 PACKAGE = "clevercloud-tcp"
@@ -35,6 +36,7 @@ SHARED = "clevercloud"
 DEFAULT_ENDPOINT = "https://api.clever-cloud.com"
 API_TOKEN_ENDPOINT = "https://api-bridge.clever-cloud.com"
 ALLOW_HTTP = "CLEVERCLOUD_TCP_ALLOW_HTTP"
+ALLOW_HTTP_KEY = f"{PACKAGE}:allowHttp"  # the opt-in in stack config, read from the package's namespace only
 
 # Each setting's name in stack config, and the environment variables read after it (clever-tools' names).
 SETTING_NAMES = {
@@ -46,6 +48,8 @@ SETTING_NAMES = {
     "endpoint": "endpoint",
     "organization": "organization",
 }
+# The settings that are credentials: kept secret wherever they are recorded.
+SECRET_NAMES = tuple(SETTING_NAMES[s] for s in ("token", "secret", "api_token", "consumer_secret"))
 ENV_VARS = {
     "token": ("CLEVER_TOKEN",),
     "secret": ("CLEVER_SECRET",),
@@ -153,12 +157,18 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def check_endpoint(endpoint: str, env: Mapping[str, str], field: str = f"{PACKAGE}:endpoint") -> str:
+def check_endpoint(endpoint: str, allow_http: bool, field: str = f"{PACKAGE}:endpoint", opt_in: str = ALLOW_HTTP_KEY) -> str:
     """The endpoint without its trailing slash, or a ConfigurationError naming `field`, where it was set.
 
-    Credentials travel in the Authorization header (OAuth PLAINTEXT sends the secrets themselves), so
-    plain http is refused but to this machine, unless the user opts in.
+    Plain http, even to this machine (any local user may listen on a loopback port), is refused unless
+    the user opts in (`opt_in`, as the message names it): an API token travels in every request, and a
+    signed OAuth request can be replayed. A user name or password in the URL is refused and never echoed.
     """
+    if "@" in endpoint:  # a base URL has no other place for one, so with or without a scheme
+        raise ConfigurationError(
+            f"{field} holds a user name or password (user:pass@…), which would be sent with every request "
+            "and shown in messages: remove it; credentials go in token and secret (or apiToken)"
+        )
     parts = urlsplit(endpoint)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ConfigurationError(f"{field} must be an http(s) URL such as {DEFAULT_ENDPOINT}, not {endpoint!r}")
@@ -167,12 +177,25 @@ def check_endpoint(endpoint: str, env: Mapping[str, str], field: str = f"{PACKAG
             f"{field} is {endpoint!r}: give the API's base URL alone, such as {DEFAULT_ENDPOINT} "
             f"({parts.scheme}://{parts.netloc}); the provider adds the /v2/… paths itself"
         )
-    if parts.scheme == "http" and not _is_loopback(parts.hostname or "") and env.get(ALLOW_HTTP) != "true":
+    if parts.scheme == "http" and not allow_http:
+        where = "this machine (where any local user may listen on a port)" if _is_loopback(parts.hostname or "") else parts.hostname
         raise ConfigurationError(
-            f"{field} is {endpoint!r}: plain http would send the credentials in clear to {parts.hostname}; "
-            f"use https, or set {ALLOW_HTTP}=true in the environment to allow it anyway"
+            f"{field} is {endpoint!r}: plain http would send the requests' credentials unencrypted to {where}; "
+            f"use https, or opt in with {opt_in} set to true (or {ALLOW_HTTP}=true in the environment)"
         )
     return endpoint.rstrip("/")
+
+
+def given_in_clear(name: str, keys: ConfigKeys) -> str:
+    """The warning for a credential that arrived as plain (non-secret) config: it is kept secret from
+    here on, and this says how to give it as a secret in the first place."""
+    key = keys.spell(f"{PACKAGE}:{name}")
+    how = (
+        f"pass it as a secret (pulumi.secret, config.requireSecret…) to provider {keys.provider}"
+        if keys.provider is not None
+        else f"set it with `pulumi config set --secret {key} …`, since Pulumi.<stack>.yaml holds it in clear"
+    )
+    return f"{key} was given in clear: the provider keeps it secret in the state; {how}"
 
 
 def missing_credentials(keys: ConfigKeys) -> str:
@@ -247,15 +270,23 @@ def resolve_settings(
         raise MissingCredentials(missing_credentials(keys))
     endpoint, endpoint_from = _first("endpoint", config, env, keys)
     default = API_TOKEN_ENDPOINT if credentials.kind == "api_token" else DEFAULT_ENDPOINT
-    organization, _ = _first("organization", config, env, keys)
+    organization, organization_from = _first("organization", config, env, keys)
+    if organization is not None and not OWNER_ID.fullmatch(organization):
+        # It goes into URL paths (/v2/organisations/{owner}/…): checked as owner_id is.
+        raise ConfigurationError(
+            f"{keys.spell(organization_from)} is {organization[:60]!r}: expected an organisation id "
+            "orga_<uuid> or a user id user_<uuid>"
+        )
     origin = Origin(
         endpoint=keys.spell(endpoint_from) if endpoint_from else f"{keys.named('endpoint')} (unset: the default {default} is used)",
         credentials=credentials_from,
         owner=f"owner_id (orga_<uuid> or user_<uuid>), or {keys.named('organization')} when owner_id is left out",
     )
+    allow_http = _allows_http(config) or env.get(ALLOW_HTTP) == "true"
+    field = keys.spell(endpoint_from or keys.of("endpoint")[0])
     return Settings(
         credentials=credentials,
-        endpoint=check_endpoint(endpoint or default, env, keys.spell(endpoint_from or keys.of("endpoint")[0])),
+        endpoint=check_endpoint(endpoint or default, allow_http, field, keys.spell(ALLOW_HTTP_KEY)),
         organization=organization,
         source=source,
         origin=origin,
@@ -263,12 +294,14 @@ def resolve_settings(
 
 
 class ProviderOptions(BaseModel):
-    """`clevercloud-tcp:*` settings of how patient the provider is with the API."""
+    """`clevercloud-tcp:*` settings of how the provider talks to the API: how patient it is, and whether
+    plain http is allowed (`resolve_settings` applies that one, to the endpoint)."""
 
     model_config = ConfigDict(frozen=True, populate_by_name=True)
     request_timeout: float = Field(default=15.0, gt=0, alias="requestTimeout")
     retry_attempts: int = Field(default=5, ge=1, le=20, alias="retryAttempts")
     retry_timeout: float = Field(default=60.0, gt=0, alias="retryTimeout")
+    allow_http: bool = Field(default=False, alias="allowHttp")
 
     @property
     def retry(self) -> RetryPolicy:
@@ -344,6 +377,13 @@ def settings_problems(config: Mapping[str, object], env: Mapping[str, str], keys
     except ConfigurationError as exc:
         problems.append(("settings", str(exc)))
     return problems
+
+
+def _allows_http(config: Mapping[str, object]) -> bool:
+    try:
+        return ProviderOptions.model_validate({"allowHttp": config.get(ALLOW_HTTP_KEY) or False}).allow_http
+    except ValidationError:
+        return False  # not a boolean: options_from names the key and the value
 
 
 def _field_of(alias: str) -> str:

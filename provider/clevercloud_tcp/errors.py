@@ -45,6 +45,11 @@ class UnexpectedResponse(TransportError):
     """The endpoint answered something that is not the Clever Cloud API (HTML, garbage)."""
 
 
+class Redirected(UnexpectedResponse):
+    """The endpoint answered a 3xx: a proxy, a captive portal or an http→https hop, not the API; the
+    request is not followed (its credentials would go along), so nothing is known to have happened."""
+
+
 class ApiError(CleverCloudError):
     """The API answered with an error status."""
 

@@ -28,7 +28,7 @@ from typing import TextIO
 import yaml
 from pulumi import automation as auto
 
-from .config import DYNAMIC_KEYS
+from .config import ALLOW_HTTP_KEY, DYNAMIC_KEYS
 from .runtime.local_stack import NO_PULUMI, PASSPHRASE, engine_env, find_pulumi, first_error, local_stack
 from .runtime.recovery import RECOVER, StackSteps, recover
 
@@ -226,7 +226,8 @@ def _emulator(state_dir: Path, wanted: bool) -> Iterator[tuple[dict[str, str], d
         def in_both(settings: dict[str, str]) -> dict[str, str]:
             return {f"{ns}:{name}": value for ns in DYNAMIC_KEYS.namespaces for name, value in settings.items()}
 
-        yield in_both({"endpoint": emulator.url}), in_both({"token": pair.token, "secret": pair.secret})
+        # Plain http to the emulator started here: opted into for this stack (its credentials are public).
+        yield in_both({"endpoint": emulator.url}) | {ALLOW_HTTP_KEY: "true"}, in_both({"token": pair.token, "secret": pair.secret})
 
 
 def up_or_nothing(stack: auto.Stack, show: Callable[[str], None]) -> None:

@@ -34,6 +34,7 @@ export class Provider extends pulumi.ProviderResource {
         let resourceInputs: pulumi.Inputs = {};
         opts = opts || {};
         {
+            resourceInputs["allowHttp"] = pulumi.output(args?.allowHttp).apply(JSON.stringify);
             resourceInputs["apiToken"] = args?.apiToken ? pulumi.secret(args.apiToken) : undefined;
             resourceInputs["consumerKey"] = args?.consumerKey;
             resourceInputs["consumerSecret"] = args?.consumerSecret ? pulumi.secret(args.consumerSecret) : undefined;
@@ -55,6 +56,10 @@ export class Provider extends pulumi.ProviderResource {
  */
 export interface ProviderArgs {
     /**
+     * Allows a plain `http://` endpoint, even on this machine (any local user may listen on a loopback port), such as the local emulator: requests then travel unencrypted, an API token in clear and OAuth signatures (never the secrets) that can be replayed. False by default. When not given: the environment variable CLEVERCLOUD_TCP_ALLOW_HTTP=true.
+     */
+    allowHttp?: pulumi.Input<boolean | undefined>;
+    /**
      * A Clever Cloud API token, used instead of the OAuth pair. When not given: the environment variable CLEVER_API_TOKEN.
      */
     apiToken?: pulumi.Input<string | undefined>;
@@ -67,7 +72,7 @@ export interface ProviderArgs {
      */
     consumerSecret?: pulumi.Input<string | undefined>;
     /**
-     * The API's base URL alone, without a path: https://api.clever-cloud.com by default (https://api-bridge.clever-cloud.com with an API token); plain http only to this machine, unless CLEVERCLOUD_TCP_ALLOW_HTTP=true. When not given: the environment variable API_HOST.
+     * The API's base URL alone, without a path: https://api.clever-cloud.com by default (https://api-bridge.clever-cloud.com with an API token); plain http only with `allowHttp`; no user name or password in it. When not given: the environment variable API_HOST.
      */
     endpoint?: pulumi.Input<string | undefined>;
     /**

@@ -51,7 +51,7 @@ class CliProject:
 
     def init(self, emulator: EmulatorProcess, token: str, secret: str, **config: str) -> CliProject:
         self.run("stack", "init", "dev")
-        plain = {"clevercloud-tcp:endpoint": emulator.url, **config}
+        plain = {"clevercloud-tcp:endpoint": emulator.url, "clevercloud-tcp:allowHttp": "true", **config}
         secrets = {"clevercloud-tcp:token": token, "clevercloud-tcp:secret": secret}
         # One `config set-all` for every key: each CLI call costs the CLI's start-up.
         self.run(

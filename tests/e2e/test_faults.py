@@ -263,3 +263,19 @@ def test_adoption_of_a_redirection_made_outside(face_stack: Callable[..., auto.S
     assert destroyed.summary.result == "succeeded"
     assert held(e2e_emulator) == []
     assert state_redirections(stack) == []
+
+
+def test_a_redirect_answered_to_delete_fails_destroy_and_keeps_the_redirection(
+    face_stack: Callable[..., auto.Stack], e2e_emulator: EmulatorProcess
+) -> None:
+    # A proxy's 302 to the DELETE removed nothing: destroy must fail, and the stack keep the port it holds.
+    stack = face_stack({})
+    stack.up(color="never", on_output=quiet)
+    e2e_emulator.inject(method="DELETE", path="*/tcpRedirs/*", count=1, status=302, location="https://portal.example/")
+
+    with pytest.raises(auto.errors.CommandError) as failed:
+        stack.destroy(color="never", on_output=quiet)
+
+    assert "HTTP 302" in str(failed.value) and "https://portal.example/" in str(failed.value), failed.value
+    assert len(state_redirections(stack)) == 1
+    assert_consistent(stack, e2e_emulator)

@@ -304,9 +304,10 @@ def test_python_objects_and_errors_never_show_a_credential(
     quick = RetryPolicy(attempts=2, total_seconds=5, first_backoff=0.01, max_backoff=0.02)
     oauth = OAuthCredentials(token=SecretStr(TOKEN), secret=SecretStr(SECRET))
     api = ApiTokenCredentials(api_token=SecretStr(API_TOKEN))
-    settings = resolve_settings({**OAUTH_SECRETS, "clevercloud:endpoint": e2e_emulator.url}, env={})
-    api_settings = resolve_settings({**API_TOKEN_SECRETS, "clevercloud:endpoint": e2e_emulator.url}, env={})
-    session = Deployment(DYNAMIC_KEYS, env={}).session({**OAUTH_SECRETS, "clevercloud:endpoint": e2e_emulator.url})
+    local = {"clevercloud:endpoint": e2e_emulator.url, "clevercloud-tcp:allowHttp": "true"}  # the emulator: plain http
+    settings = resolve_settings({**OAUTH_SECRETS, **local}, env={})
+    api_settings = resolve_settings({**API_TOKEN_SECRETS, **local}, env={})
+    session = Deployment(DYNAMIC_KEYS, env={}).session({**OAUTH_SECRETS, **local})
     shown: list[str] = []
     for value in (oauth, api, settings, api_settings, CredentialsAuth(oauth), session.settings, session.options):
         shown += [str(value), repr(value)]
@@ -353,3 +354,19 @@ def test_python_objects_and_errors_never_show_a_credential(
     assert caplog.records, "nothing was logged: the check below would prove nothing"
     assert not leaks(caplog.text), [r.getMessage() for r in caplog.records if leaks(r.getMessage())][:3]
     assert not leaks(json.dumps(e2e_emulator.log()))
+
+
+def test_credentials_given_as_plain_stack_config_are_kept_secret_in_the_plugins_state(
+    make_stack: StackFactory, e2e_emulator: EmulatorProcess, tmp_path: Path, pulumi_cli: Path
+) -> None:
+    plugin = FACES[1]
+    stack = make_stack(program_of(plugin), config=plugin.keys({"clevercloud:endpoint": e2e_emulator.url, **OAUTH_SECRETS}), secrets={})
+    assert not any(value.secret for value in stack.get_all_config().values())  # given in clear, by mistake
+
+    assert stack.up(color="never").summary.result == "succeeded"
+
+    # The default provider's inputs, the one place the state records the stack config, hold them encrypted.
+    plain = plain_export(pulumi_cli, tmp_path / "pulumi")
+    assert not leaks(plain), f"`pulumi stack export` shows {leaks(plain)}"
+    [provider] = [r for r in json.loads(plain)["deployment"]["resources"] if r["type"].startswith("pulumi:providers:")]
+    assert all("ciphertext" in provider["inputs"][name] for name in ("token", "secret")), provider["inputs"]

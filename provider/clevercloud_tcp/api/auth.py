@@ -7,25 +7,25 @@ business, not the API layer's.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Generator
 from typing import Literal
-from urllib.parse import quote
 
 import httpx
+from oauthlib import oauth1
 from pydantic import BaseModel, ConfigDict, SecretStr
 
 # clever-tools' public OAuth consumer, published by Clever Cloud on purpose: tokens from `clever login`
 # were issued to it, so it is the right default.
 CLEVER_TOOLS_CONSUMER_KEY = "T5nFjKeHH4AIlEveuGhB5S3xg8T19e"
 CLEVER_TOOLS_CONSUMER_SECRET = "MgVMqTr6fWlf2M0tkC2MXOnhfqBWDT"
-
-def _enc(value: str) -> str:
-    """OAuth1 percent-encoding (RFC 5849 3.6): everything but unreserved characters."""
-    return quote(value, safe="~-._")
-
+# oauthlib logs every request's token and signature base string at DEBUG: credentials never reach logs.
+logging.getLogger("oauthlib").setLevel(logging.INFO)
 
 class OAuthCredentials(BaseModel):
-    """A `clever login` token pair, sent as OAuth1 PLAINTEXT."""
+    """A `clever login` token pair. Each request is signed with HMAC-SHA512 (OAuth 1.0a: a nonce, a
+    timestamp, the signature of the method, URL and parameters), as clever-tools signs: the secrets
+    themselves never travel, so an endpoint that sees a request cannot reuse them elsewhere."""
 
     model_config = ConfigDict(frozen=True)
     kind: Literal["oauth"] = "oauth"
@@ -34,15 +34,17 @@ class OAuthCredentials(BaseModel):
     consumer_key: SecretStr = SecretStr(CLEVER_TOOLS_CONSUMER_KEY)
     consumer_secret: SecretStr = SecretStr(CLEVER_TOOLS_CONSUMER_SECRET)
 
-    def authorization(self) -> str:
-        # PLAINTEXT: the signature is the encoded key "consumer_secret&token_secret", encoded once more
-        # as every header parameter is.
-        key = _enc(self.consumer_secret.get_secret_value()) + "&" + _enc(self.secret.get_secret_value())
-        return (
-            f'OAuth oauth_consumer_key="{_enc(self.consumer_key.get_secret_value())}", '
-            f'oauth_token="{_enc(self.token.get_secret_value())}", '
-            f'oauth_signature_method="PLAINTEXT", oauth_signature="{_enc(key)}"'
+    def authorization(self, method: str, url: str) -> str:
+        signer = oauth1.Client(
+            self.consumer_key.get_secret_value(),
+            client_secret=self.consumer_secret.get_secret_value(),
+            resource_owner_key=self.token.get_secret_value(),
+            resource_owner_secret=self.secret.get_secret_value(),
+            signature_method=oauth1.SIGNATURE_HMAC_SHA512,
         )
+        # JSON bodies are not part of an OAuth1 signature: the method and the URL with its query are.
+        _, headers, _ = signer.sign(url, http_method=method)  # type: ignore[arg-type]  # httpx's methods are str
+        return str(headers["Authorization"])
 
 
 class ApiTokenCredentials(BaseModel):
@@ -52,7 +54,7 @@ class ApiTokenCredentials(BaseModel):
     kind: Literal["api_token"] = "api_token"
     api_token: SecretStr
 
-    def authorization(self) -> str:
+    def authorization(self, method: str, url: str) -> str:
         return f"Bearer {self.api_token.get_secret_value()}"
 
 
@@ -69,5 +71,5 @@ class CredentialsAuth(httpx.Auth):
         return f"CredentialsAuth({self._credentials.kind})"
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        request.headers["Authorization"] = self._credentials.authorization()
+        request.headers["Authorization"] = self._credentials.authorization(request.method, str(request.url))
         yield request

@@ -74,6 +74,13 @@ def error_for(response: httpx.Response, operation: str, origin: Origin = UNSAID)
     What a 400 or a 404 means depends on the route: `client.py` decides (its assumptions: docs/failure-handling.md).
     """
     status = response.status_code
+    if 300 <= status < 400:
+        # Only a 2xx is success: a DELETE answered by a proxy's 302 removed nothing.
+        location = response.headers.get("location", "")[:200] or "no Location"
+        return errors.Redirected(
+            f"{operation}: the endpoint answered HTTP {status} {response.reason_phrase} towards {location}, "
+            f"not the Clever Cloud API, and the redirect is not followed; check {origin.endpoint}"
+        )
     try:
         body = ErrorBody.model_validate(response.json())
     except (ValueError, ValidationError):
@@ -179,7 +186,7 @@ class Transport:
         log.debug(
             "%s %s -> %s (%.0f ms)", method, path, response.status_code, (time.perf_counter() - started) * 1e3
         )
-        if response.status_code >= 400:
+        if not response.is_success:
             raise error_for(response, operation, self.origin)
         if not response.content:
             return None

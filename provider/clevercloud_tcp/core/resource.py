@@ -14,13 +14,14 @@ import enum
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, TypeGuard
 
 from .. import errors
 from .inputs import (
     DEFAULT_NAMESPACE,
     FIND_HOST,
     INPUTS,
+    OWNER_ID,
     VALIDATORS,
     TcpRedirectionInputs,
     check_app_id,
@@ -246,7 +247,9 @@ def read(session: Session, id_: str, outputs: Mapping[str, Any], inputs: Mapping
     app_id, namespace = parse_id(id_)
     given = {k: v for k, v in inputs.items() if k in INPUTS and v is not None and v != FIND_HOST}
     kept = TcpRedirectionInputs.parse({"adopt": False, **given, "appId": app_id, "namespace": namespace})
-    owner_id = outputs.get("ownerId") or session.owner_of(app_id, kept.owner_id)
+    # A recorded owner that is no owner id is found again: this is what `pulumi refresh` runs.
+    recorded = outputs.get("ownerId")
+    owner_id = recorded if _is_owner_id(recorded) else session.owner_of(app_id, kept.owner_id)
     found = session.client.find_tcp_redirection(owner_id, app_id, namespace)
     if found is None:
         if importing:
@@ -281,11 +284,28 @@ def _recorded_port(id_: str, props: Mapping[str, Any]) -> int:
     return port
 
 
+def _is_owner_id(value: object) -> TypeGuard[str]:
+    return isinstance(value, str) and OWNER_ID.fullmatch(value) is not None
+
+
+def _recorded_owner(id_: str, props: Mapping[str, Any]) -> str | None:
+    """The owner the state records (None when it records none), checked as an input is before it enters a
+    URL path: an owner `..` must never reach `/v2/applications/…`."""
+    owner = props.get("ownerId")
+    if owner in (None, "") or _is_owner_id(owner):
+        return owner
+    raise errors.InputError(
+        "owner_id",
+        f"the state of {id_} records an owner that is no owner id ({str(owner)[:60]!r}); run `pulumi refresh` "
+        "to find it again from the API, then run this command again",
+    )
+
+
 def update(session: Session, id_: str, olds: Mapping[str, Any], news: Mapping[str, Any]) -> dict[str, Any]:
     """`host` or `adopt` changed (plan allows nothing else in place): the redirection is not touched."""
     inputs = TcpRedirectionInputs.parse(news)
     port = _recorded_port(id_, olds)
-    owner_id = olds["ownerId"]
+    owner_id = _recorded_owner(id_, olds) or session.owner_of(inputs.app_id, inputs.owner_id)
     host: str | None
     if inputs.host:
         host = inputs.host
@@ -300,7 +320,7 @@ def delete(session: Session, id_: str, props: Mapping[str, Any]) -> Deleted:
     """Removes the port the state records, and only that one: a port made since by someone else stays."""
     inputs = TcpRedirectionInputs.parse(props)
     port = _recorded_port(id_, props)
-    owner_id = props.get("ownerId") or session.owner_of(inputs.app_id, inputs.owner_id)
+    owner_id = _recorded_owner(id_, props) or session.owner_of(inputs.app_id, inputs.owner_id)
     if session.ledger.holds((owner_id, inputs.app_id, inputs.namespace, port)):
         outcome = Deleted.LEFT_IN_PLACE
     elif session.client.remove_tcp_redirection(owner_id, inputs.app_id, inputs.namespace, port):

@@ -22,6 +22,10 @@ CLEVERAPPS_SUFFIX = ".cleverapps.io"
 # Set for the one `pulumi up` that follows an interrupted one: a redirection that already exists for a
 # key the program declares is taken as the one the interrupted run made (see docs/recovery.md).
 RECOVER = "CLEVERCLOUD_TCP_RECOVER"
+SECOND_CONFIGURE = (
+    "clevercloud-tcp: this provider process is configured already, and the engine configures each one once: "
+    "other settings sent later come from outside the engine (its port is open to every local process) and are refused"
+)
 
 
 def pick_default_host(vhosts: list[Vhost], namespace: str, favourite: Vhost | None) -> str | None:
@@ -113,6 +117,22 @@ class Deployment:
         self.ledger = Ledger(run)
         self._lock = threading.Lock()
         self._sessions: dict[tuple[tuple[str, str], ...], Session] = {}
+        self._configured: dict[str, object] | None = None
+
+    @property
+    def configured(self) -> bool:
+        return self._configured is not None
+
+    def configure(self, config: Mapping[str, object]) -> None:
+        """Takes the process's one configuration (full config keys). The engine configures a provider
+        process once; its port is open to every local process, so other settings arriving later come
+        from elsewhere (to send the credentials to an endpoint of their choosing) and are refused."""
+        given = dict(config)
+        with self._lock:
+            if self._configured is None:
+                self._configured = given
+        if given != self._configured:
+            raise errors.ConfigurationError(SECOND_CONFIGURE)
 
     def session(self, config: Mapping[str, object]) -> Session:
         """The session of this configuration (full config keys), made on first use (so failures surface then)."""

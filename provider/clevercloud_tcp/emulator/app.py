@@ -279,8 +279,10 @@ class Gate:
                 await asyncio.sleep(rule.delay)
             if rule.status is not None:
                 outcome = "fault"
-                headers = {"Retry-After": f"{rule.retry_after:g}"} if rule.retry_after is not None else None
-                await api_error(rule.status, rule.status * 10, "Injected fault", headers)(scope, replay, recording_send)
+                headers = {"Retry-After": f"{rule.retry_after:g}"} if rule.retry_after is not None else {}
+                if rule.location is not None:
+                    headers["Location"] = rule.location
+                await api_error(rule.status, rule.status * 10, "Injected fault", headers or None)(scope, replay, recording_send)
             elif rule.drop is not None:
                 outcome = f"dropped {rule.drop} commit"
                 if rule.drop == "after":

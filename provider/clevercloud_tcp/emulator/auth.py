@@ -6,11 +6,15 @@ import base64
 import hashlib
 import hmac
 import re
+import threading
+import time
 from urllib.parse import quote, unquote
 
 from .fixture import Fixture, User
 
 _PARAM = re.compile(r'(\w+)="([^"]*)"')
+# OAuth 1.0a (RFC 5849 3.3): a signed request's timestamp must be recent, and its nonce used once.
+TIMESTAMP_WINDOW = 300.0
 _HASHES = {"HMAC-SHA512": hashlib.sha512, "HMAC-SHA256": hashlib.sha256, "HMAC-SHA1": hashlib.sha1}
 
 
@@ -28,6 +32,22 @@ class Authenticator:
         self._consumers = {c.key: c.secret for c in fixture.consumers}
         self._oauth = {pair.token: (pair.secret, user) for user in fixture.users for pair in user.oauth}
         self._api_tokens = {token: user for user in fixture.users for token in user.api_tokens}
+        self._nonces: dict[tuple[str, str], float] = {}  # (token, nonce) -> when it was seen
+        self._nonces_lock = threading.Lock()
+
+    def _fresh(self, token: str, nonce: str, timestamp: str) -> bool:
+        """A recent timestamp and a nonce not seen with it yet: a signed request cannot be replayed."""
+        now = time.time()
+        try:
+            recent = abs(now - float(timestamp)) <= TIMESTAMP_WINDOW
+        except ValueError:
+            return False
+        with self._nonces_lock:
+            self._nonces = {k: seen for k, seen in self._nonces.items() if now - seen <= 2 * TIMESTAMP_WINDOW}
+            if not recent or not nonce or (token, nonce) in self._nonces:
+                return False
+            self._nonces[(token, nonce)] = now
+        return True
 
     def user_for(self, header: str | None, method: str, url: str, query: list[tuple[str, str]]) -> User | None:
         """The user the Authorization header proves to be, or None."""
@@ -56,4 +76,8 @@ class Authenticator:
         else:
             return None
         # Bytes: compare_digest refuses str with non-ASCII characters, and a signature is whatever was sent.
-        return user if hmac.compare_digest(expected.encode(), given.encode()) else None
+        if not hmac.compare_digest(expected.encode(), given.encode()):
+            return None
+        if method_name != "PLAINTEXT" and not self._fresh(params["oauth_token"], params.get("oauth_nonce", ""), params.get("oauth_timestamp", "")):
+            return None
+        return user

@@ -13,7 +13,7 @@ class FaultRule(BaseModel):
     """For the next `count` requests matching `method` and `path` (a glob on the URL path):
 
     - `status`: answer that status with an API error body, changing nothing (with `retry_after`, a
-      `Retry-After` header too);
+      `Retry-After` header too; with `location`, a `Location` header, as a proxy's 3xx carries);
     - `drop`: cut the connection without an answer, either `before` the change is made or `after` it
       is committed;
     - `delay`: wait that many seconds first (alone: then make the change and answer, even when the
@@ -24,8 +24,9 @@ class FaultRule(BaseModel):
     method: str = "*"
     path: str = "*"
     count: int = Field(default=1, ge=1)
-    status: int | None = Field(default=None, ge=400, le=599)
+    status: int | None = Field(default=None, ge=300, le=599)
     retry_after: float | None = Field(default=None, ge=0)
+    location: str | None = None
     delay: float = Field(default=0.0, ge=0, le=120)
     drop: Literal["before", "after"] | None = None
 
@@ -35,6 +36,8 @@ class FaultRule(BaseModel):
             raise ValueError("a rule either answers a status or drops the connection, not both")
         if self.status is None and self.drop is None and self.delay == 0:
             raise ValueError("a rule needs a status, a drop or a delay")
+        if self.location is not None and not (self.status is not None and 300 <= self.status < 400):
+            raise ValueError("location goes with a 3xx status")
         return self
 
     def matches(self, method: str, path: str) -> bool:

@@ -89,6 +89,13 @@ class TcpRedirectionProvider(ResourceProvider):
         if keys is None:  # the provider works on; only the typo check is lost
             logging.getLogger(__name__).warning(NO_KEY_CHECK.format(sdk=version("pulumi")))
         typos = key_problems(k for k in keys or () if k not in self._config)
+        try:
+            # The host configures each provider instance it unpickles with the settings of the engine's
+            # one Configure; other settings come from another Configure, sent from outside the engine.
+            _deployment().configure(self._config)
+        except errors.ConfigurationError as exc:
+            self._refused = str(exc)
+            return
         problems = typos + settings_problems(self._config, _deployment().env, DYNAMIC_KEYS)
         fix = " (fix a key with `pulumi config rm KEY` and `pulumi config set RIGHT_KEY VALUE`)" if typos else ""
         self._refused = "; ".join(message for _, message in problems) + fix if problems else ""

@@ -13,6 +13,7 @@ from pydantic import SecretStr, ValidationError
 
 from ..api.auth import OAuthCredentials
 from ..api.client import CleverCloudClient
+from ..config import ALLOW_HTTP, ALLOW_HTTP_KEY
 from ..emulator.faults import FaultRule
 from ..emulator.process import WRITES, EmulatorProcess
 from ..emulator.store import Redirection
@@ -86,17 +87,19 @@ class Emulator(FixtureBuilder):
         return self._running().url
 
     def config(self, face: Face = "plugin") -> dict[str, str]:
-        """Stack config for `face`: `endpoint`, `token`, `secret` (set the last two as secrets).
+        """Stack config for `face`: `endpoint`, `token`, `secret` (set the last two as secrets), and
+        `clevercloud-tcp:allowHttp` (its plain http opted into).
 
         `plugin` keys (`clevercloud-tcp:*`) are read by both faces; `dynamic` gives `clevercloud:*`,
         the keys the dynamic provider shares with pulumi-clevercloud.
         """
         prefix = CONFIG_NAMESPACE[face]
-        return {f"{prefix}:endpoint": self.endpoint, f"{prefix}:token": self.token, f"{prefix}:secret": self.secret}
+        pointing = {f"{prefix}:endpoint": self.endpoint, f"{prefix}:token": self.token, f"{prefix}:secret": self.secret}
+        return pointing | {ALLOW_HTTP_KEY: "true"}
 
     def env(self) -> dict[str, str]:
-        """Environment variables that point either face, and clever-tools, at it."""
-        return {"API_HOST": self.endpoint, "CLEVER_TOKEN": self.token, "CLEVER_SECRET": self.secret}
+        """Environment variables that point either face, and clever-tools, at it (plain http opted into)."""
+        return {"API_HOST": self.endpoint, "CLEVER_TOKEN": self.token, "CLEVER_SECRET": self.secret, ALLOW_HTTP: "true"}
 
     # What it holds and what it was asked.
 

@@ -82,6 +82,7 @@ class ProviderHost:
         self._loop = asyncio.new_event_loop()
         self._proc: subprocess.Popen[bytes] | None = None
         self._channel: grpc.Channel | None = None
+        self.port = 0  # the process's gRPC port, once started
         self.stub: provider_pb2_grpc.ResourceProviderStub
 
     def __enter__(self) -> ProviderHost:
@@ -93,7 +94,8 @@ class ProviderHost:
             if not said.isdigit():
                 how = f"printed {said[:200]!r} instead of its port" if said else "exited before printing its port"
                 raise StartupError(f"{self.process_name}: {how}")
-            self._channel = grpc.insecure_channel(f"127.0.0.1:{int(said)}")
+            self.port = int(said)
+            self._channel = grpc.insecure_channel(f"127.0.0.1:{self.port}")
             self.stub = provider_pb2_grpc.ResourceProviderStub(self._channel)
             if self.configure:
                 request = provider_pb2.ConfigureRequest(args=self._struct(self.config), acceptSecrets=False, urn=self.provider_urn)

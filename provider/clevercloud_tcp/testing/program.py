@@ -82,14 +82,14 @@ class ProgramStack:
             self._dir = tempfile.TemporaryDirectory(prefix="clevercloud-stack-")
             work_dir = Path(self._dir.name)
         pointing = emulator.config(face)
-        endpoint_key = next(key for key in pointing if key.endswith(":endpoint"))
+        plain = {key: pointing.pop(key) for key in list(pointing) if not key.endswith((":token", ":secret"))}
         self.stack = local_stack(
             program,
             cli_dir=cli_dir,
             state_dir=work_dir,
             project=project,
             stack=stack,
-            config={endpoint_key: pointing.pop(endpoint_key), **(config or {})},
+            config={**plain, **(config or {})},
             secrets=pointing,
             skip_checkpoints=skip_checkpoints,
         )

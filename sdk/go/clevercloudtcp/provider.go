@@ -45,13 +45,15 @@ func NewProvider(ctx *pulumi.Context,
 }
 
 type providerArgs struct {
+	// Allows a plain `http://` endpoint, even on this machine (any local user may listen on a loopback port), such as the local emulator: requests then travel unencrypted, an API token in clear and OAuth signatures (never the secrets) that can be replayed. False by default. When not given: the environment variable CLEVERCLOUD_TCP_ALLOW_HTTP=true.
+	AllowHttp *bool `pulumi:"allowHttp"`
 	// A Clever Cloud API token, used instead of the OAuth pair. When not given: the environment variable CLEVER_API_TOKEN.
 	ApiToken *string `pulumi:"apiToken"`
 	// OAuth consumer key that issued the token; clever-tools' public one by default. When not given: the environment variable OAUTH_CONSUMER_KEY.
 	ConsumerKey *string `pulumi:"consumerKey"`
 	// OAuth consumer secret that issued the token; clever-tools' public one by default. When not given: the environment variable OAUTH_CONSUMER_SECRET.
 	ConsumerSecret *string `pulumi:"consumerSecret"`
-	// The API's base URL alone, without a path: https://api.clever-cloud.com by default (https://api-bridge.clever-cloud.com with an API token); plain http only to this machine, unless CLEVERCLOUD_TCP_ALLOW_HTTP=true. When not given: the environment variable API_HOST.
+	// The API's base URL alone, without a path: https://api.clever-cloud.com by default (https://api-bridge.clever-cloud.com with an API token); plain http only with `allowHttp`; no user name or password in it. When not given: the environment variable API_HOST.
 	Endpoint *string `pulumi:"endpoint"`
 	// Default owner (orga_<uuid> or user_<uuid>) of the applications when a resource gives no ownerId. When not given: the environment variable CLEVER_ORGANIZATION.
 	Organization *string `pulumi:"organization"`
@@ -69,13 +71,15 @@ type providerArgs struct {
 
 // The set of arguments for constructing a Provider resource.
 type ProviderArgs struct {
+	// Allows a plain `http://` endpoint, even on this machine (any local user may listen on a loopback port), such as the local emulator: requests then travel unencrypted, an API token in clear and OAuth signatures (never the secrets) that can be replayed. False by default. When not given: the environment variable CLEVERCLOUD_TCP_ALLOW_HTTP=true.
+	AllowHttp pulumi.BoolPtrInput
 	// A Clever Cloud API token, used instead of the OAuth pair. When not given: the environment variable CLEVER_API_TOKEN.
 	ApiToken pulumi.StringPtrInput
 	// OAuth consumer key that issued the token; clever-tools' public one by default. When not given: the environment variable OAUTH_CONSUMER_KEY.
 	ConsumerKey pulumi.StringPtrInput
 	// OAuth consumer secret that issued the token; clever-tools' public one by default. When not given: the environment variable OAUTH_CONSUMER_SECRET.
 	ConsumerSecret pulumi.StringPtrInput
-	// The API's base URL alone, without a path: https://api.clever-cloud.com by default (https://api-bridge.clever-cloud.com with an API token); plain http only to this machine, unless CLEVERCLOUD_TCP_ALLOW_HTTP=true. When not given: the environment variable API_HOST.
+	// The API's base URL alone, without a path: https://api.clever-cloud.com by default (https://api-bridge.clever-cloud.com with an API token); plain http only with `allowHttp`; no user name or password in it. When not given: the environment variable API_HOST.
 	Endpoint pulumi.StringPtrInput
 	// Default owner (orga_<uuid> or user_<uuid>) of the applications when a resource gives no ownerId. When not given: the environment variable CLEVER_ORGANIZATION.
 	Organization pulumi.StringPtrInput

@@ -8,6 +8,17 @@ declare var exports: any;
 const __config = new pulumi.Config("clevercloud-tcp");
 
 /**
+ * Allows a plain `http://` endpoint, even on this machine (any local user may listen on a loopback port), such as the local emulator: requests then travel unencrypted, an API token in clear and OAuth signatures (never the secrets) that can be replayed. False by default. When not given: the environment variable CLEVERCLOUD_TCP_ALLOW_HTTP=true.
+ */
+export declare const allowHttp: boolean | undefined;
+Object.defineProperty(exports, "allowHttp", {
+    get() {
+        return __config.getObject<boolean>("allowHttp");
+    },
+    enumerable: true,
+});
+
+/**
  * A Clever Cloud API token, used instead of the OAuth pair. When not given: the environment variable CLEVER_API_TOKEN.
  */
 export declare const apiToken: string | undefined;
@@ -41,7 +52,7 @@ Object.defineProperty(exports, "consumerSecret", {
 });
 
 /**
- * The API's base URL alone, without a path: https://api.clever-cloud.com by default (https://api-bridge.clever-cloud.com with an API token); plain http only to this machine, unless CLEVERCLOUD_TCP_ALLOW_HTTP=true. When not given: the environment variable API_HOST.
+ * The API's base URL alone, without a path: https://api.clever-cloud.com by default (https://api-bridge.clever-cloud.com with an API token); plain http only with `allowHttp`; no user name or password in it. When not given: the environment variable API_HOST.
  */
 export declare const endpoint: string | undefined;
 Object.defineProperty(exports, "endpoint", {

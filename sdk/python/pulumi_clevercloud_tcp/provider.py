@@ -19,6 +19,7 @@ __all__ = ['ProviderArgs', 'Provider']
 @pulumi.input_type
 class ProviderArgs:
     def __init__(__self__, *,
+                 allow_http: pulumi.Input[Optional[_builtins.bool]] = None,
                  api_token: pulumi.Input[Optional[_builtins.str]] = None,
                  consumer_key: pulumi.Input[Optional[_builtins.str]] = None,
                  consumer_secret: pulumi.Input[Optional[_builtins.str]] = None,
@@ -32,10 +33,11 @@ class ProviderArgs:
         """
         The set of arguments for constructing a Provider resource.
 
+        :param pulumi.Input[_builtins.bool] allow_http: Allows a plain `http://` endpoint, even on this machine (any local user may listen on a loopback port), such as the local emulator: requests then travel unencrypted, an API token in clear and OAuth signatures (never the secrets) that can be replayed. False by default. When not given: the environment variable CLEVERCLOUD_TCP_ALLOW_HTTP=true.
         :param pulumi.Input[_builtins.str] api_token: A Clever Cloud API token, used instead of the OAuth pair. When not given: the environment variable CLEVER_API_TOKEN.
         :param pulumi.Input[_builtins.str] consumer_key: OAuth consumer key that issued the token; clever-tools' public one by default. When not given: the environment variable OAUTH_CONSUMER_KEY.
         :param pulumi.Input[_builtins.str] consumer_secret: OAuth consumer secret that issued the token; clever-tools' public one by default. When not given: the environment variable OAUTH_CONSUMER_SECRET.
-        :param pulumi.Input[_builtins.str] endpoint: The API's base URL alone, without a path: https://api.clever-cloud.com by default (https://api-bridge.clever-cloud.com with an API token); plain http only to this machine, unless CLEVERCLOUD_TCP_ALLOW_HTTP=true. When not given: the environment variable API_HOST.
+        :param pulumi.Input[_builtins.str] endpoint: The API's base URL alone, without a path: https://api.clever-cloud.com by default (https://api-bridge.clever-cloud.com with an API token); plain http only with `allowHttp`; no user name or password in it. When not given: the environment variable API_HOST.
         :param pulumi.Input[_builtins.str] organization: Default owner (orga_<uuid> or user_<uuid>) of the applications when a resource gives no ownerId. When not given: the environment variable CLEVER_ORGANIZATION.
         :param pulumi.Input[_builtins.float] request_timeout: Seconds one API request may take before it counts as a transient failure (connecting may take at most 5 of them). Default 15.
         :param pulumi.Input[_builtins.int] retry_attempts: Attempts of a call that fails transiently (429, 5xx, refused or dropped connection, timeout), first one included, from 1 to 20. Reads and deletes are retried on every transient failure, a create only where a repeat is safe. Default 5.
@@ -43,6 +45,8 @@ class ProviderArgs:
         :param pulumi.Input[_builtins.str] secret: OAuth token secret of `clever login` (with `token`). When not given: the environment variable CLEVER_SECRET, then the profile `clever login` saved.
         :param pulumi.Input[_builtins.str] token: OAuth token of `clever login` (with `secret`). When not given: the environment variable CLEVER_TOKEN, then the profile `clever login` saved.
         """
+        if allow_http is not None:
+            pulumi.set(__self__, "allow_http", allow_http)
         if api_token is not None:
             pulumi.set(__self__, "api_token", api_token)
         if consumer_key is not None:
@@ -63,6 +67,18 @@ class ProviderArgs:
             pulumi.set(__self__, "secret", secret)
         if token is not None:
             pulumi.set(__self__, "token", token)
+
+    @_builtins.property
+    @pulumi.getter(name="allowHttp")
+    def allow_http(self) -> pulumi.Input[Optional[_builtins.bool]]:
+        """
+        Allows a plain `http://` endpoint, even on this machine (any local user may listen on a loopback port), such as the local emulator: requests then travel unencrypted, an API token in clear and OAuth signatures (never the secrets) that can be replayed. False by default. When not given: the environment variable CLEVERCLOUD_TCP_ALLOW_HTTP=true.
+        """
+        return pulumi.get(self, "allow_http")
+
+    @allow_http.setter
+    def allow_http(self, value: pulumi.Input[Optional[_builtins.bool]]):
+        pulumi.set(self, "allow_http", value)
 
     @_builtins.property
     @pulumi.getter(name="apiToken")
@@ -104,7 +120,7 @@ class ProviderArgs:
     @pulumi.getter
     def endpoint(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        The API's base URL alone, without a path: https://api.clever-cloud.com by default (https://api-bridge.clever-cloud.com with an API token); plain http only to this machine, unless CLEVERCLOUD_TCP_ALLOW_HTTP=true. When not given: the environment variable API_HOST.
+        The API's base URL alone, without a path: https://api.clever-cloud.com by default (https://api-bridge.clever-cloud.com with an API token); plain http only with `allowHttp`; no user name or password in it. When not given: the environment variable API_HOST.
         """
         return pulumi.get(self, "endpoint")
 
@@ -191,6 +207,7 @@ class Provider(pulumi.ProviderResource):
     def __init__(__self__,
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
+                 allow_http: pulumi.Input[Optional[_builtins.bool]] = None,
                  api_token: pulumi.Input[Optional[_builtins.str]] = None,
                  consumer_key: pulumi.Input[Optional[_builtins.str]] = None,
                  consumer_secret: pulumi.Input[Optional[_builtins.str]] = None,
@@ -207,10 +224,11 @@ class Provider(pulumi.ProviderResource):
 
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
+        :param pulumi.Input[_builtins.bool] allow_http: Allows a plain `http://` endpoint, even on this machine (any local user may listen on a loopback port), such as the local emulator: requests then travel unencrypted, an API token in clear and OAuth signatures (never the secrets) that can be replayed. False by default. When not given: the environment variable CLEVERCLOUD_TCP_ALLOW_HTTP=true.
         :param pulumi.Input[_builtins.str] api_token: A Clever Cloud API token, used instead of the OAuth pair. When not given: the environment variable CLEVER_API_TOKEN.
         :param pulumi.Input[_builtins.str] consumer_key: OAuth consumer key that issued the token; clever-tools' public one by default. When not given: the environment variable OAUTH_CONSUMER_KEY.
         :param pulumi.Input[_builtins.str] consumer_secret: OAuth consumer secret that issued the token; clever-tools' public one by default. When not given: the environment variable OAUTH_CONSUMER_SECRET.
-        :param pulumi.Input[_builtins.str] endpoint: The API's base URL alone, without a path: https://api.clever-cloud.com by default (https://api-bridge.clever-cloud.com with an API token); plain http only to this machine, unless CLEVERCLOUD_TCP_ALLOW_HTTP=true. When not given: the environment variable API_HOST.
+        :param pulumi.Input[_builtins.str] endpoint: The API's base URL alone, without a path: https://api.clever-cloud.com by default (https://api-bridge.clever-cloud.com with an API token); plain http only with `allowHttp`; no user name or password in it. When not given: the environment variable API_HOST.
         :param pulumi.Input[_builtins.str] organization: Default owner (orga_<uuid> or user_<uuid>) of the applications when a resource gives no ownerId. When not given: the environment variable CLEVER_ORGANIZATION.
         :param pulumi.Input[_builtins.float] request_timeout: Seconds one API request may take before it counts as a transient failure (connecting may take at most 5 of them). Default 15.
         :param pulumi.Input[_builtins.int] retry_attempts: Attempts of a call that fails transiently (429, 5xx, refused or dropped connection, timeout), first one included, from 1 to 20. Reads and deletes are retried on every transient failure, a create only where a repeat is safe. Default 5.
@@ -242,6 +260,7 @@ class Provider(pulumi.ProviderResource):
     def _internal_init(__self__,
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
+                 allow_http: pulumi.Input[Optional[_builtins.bool]] = None,
                  api_token: pulumi.Input[Optional[_builtins.str]] = None,
                  consumer_key: pulumi.Input[Optional[_builtins.str]] = None,
                  consumer_secret: pulumi.Input[Optional[_builtins.str]] = None,
@@ -261,6 +280,7 @@ class Provider(pulumi.ProviderResource):
                 raise TypeError('__props__ is only valid when passed in combination with a valid opts.id to get an existing resource')
             __props__ = ProviderArgs.__new__(ProviderArgs)
 
+            __props__.__dict__["allow_http"] = pulumi.Output.from_input(allow_http).apply(pulumi.runtime.to_json) if allow_http is not None else None
             __props__.__dict__["api_token"] = None if api_token is None else pulumi.Output.secret(api_token)
             __props__.__dict__["consumer_key"] = consumer_key
             __props__.__dict__["consumer_secret"] = None if consumer_secret is None else pulumi.Output.secret(consumer_secret)

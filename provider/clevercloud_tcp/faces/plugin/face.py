@@ -7,14 +7,16 @@ back. The rules themselves live in `clevercloud_tcp.core.resource` and `clevercl
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from importlib import resources
 from typing import Any, TypeVar
 
 from pulumi.provider.experimental import provider as p
+from pulumi.provider.experimental.property_value import PropertyValue
 
 from ... import errors
-from ...config import PACKAGE, PLUGIN_KEYS, ConfigKeys, settings_problems
+from ...config import PACKAGE, PLUGIN_KEYS, SECRET_NAMES, ConfigKeys, given_in_clear, settings_problems
 from ...core import functions, resource
 from ...core.inputs import CAMEL_NAMES, FIND_HOST
 from ...core.session import Deployment, Session
@@ -25,6 +27,7 @@ TYPE = f"{PACKAGE}:index:TcpRedirection"
 # What the engine itself may put among a provider's config inputs.
 ENGINE_KEYS = {"version", "pluginDownloadURL"}
 T = TypeVar("T")
+log = logging.getLogger("clevercloud_tcp")
 
 
 def schema_text() -> str:
@@ -68,7 +71,7 @@ class TcpRedirectionPlugin(p.Provider):
         """The provider resource this process serves, as the engine names it before Configure (an
         explicit provider's messages name its arguments, not stack config keys)."""
         keys = keys_of(urn)
-        if keys != self._deployment.keys:
+        if keys != self._deployment.keys and not self._deployment.configured:  # a later Configure changes nothing
             self._deployment = Deployment(keys, run=self._engine)
 
     def session(self) -> Session:
@@ -91,10 +94,17 @@ class TcpRedirectionPlugin(p.Provider):
         if unknown:
             problems = [(key, message) for key, message in problems if key != "settings"]
         failures = [p.CheckFailure("", message) for _, message in problems]
-        return p.CheckResponse(inputs=request.new_inputs, failures=failures)
+        # The engine records these inputs in the state: a credential given in clear is made secret there.
+        in_clear = [name for name in SECRET_NAMES if name in request.new_inputs and not request.new_inputs[name].contains_secret()]
+        for name in in_clear:
+            log.warning(given_in_clear(name, keys_of(request.urn)))
+        inputs = {k: PropertyValue(v.value, is_secret=True) if k in in_clear else v for k, v in request.new_inputs.items()}
+        return p.CheckResponse(inputs=inputs, failures=failures)
 
     async def configure(self, request: p.ConfigureRequest) -> p.ConfigureResponse:
-        self._config = _settings(plain(request.args))
+        config = _settings(plain(request.args))
+        self._deployment.configure(config)
+        self._config = config
         problems = settings_problems(self._config, self._deployment.env, self._deployment.keys)
         if problems:
             raise errors.ConfigurationError("; ".join(message for _, message in problems))

@@ -11,6 +11,11 @@ import (
 
 var _ = internal.GetEnvOrDefault
 
+// Allows a plain `http://` endpoint, even on this machine (any local user may listen on a loopback port), such as the local emulator: requests then travel unencrypted, an API token in clear and OAuth signatures (never the secrets) that can be replayed. False by default. When not given: the environment variable CLEVERCLOUD_TCP_ALLOW_HTTP=true.
+func GetAllowHttp(ctx *pulumi.Context) bool {
+	return config.GetBool(ctx, "clevercloud-tcp:allowHttp")
+}
+
 // A Clever Cloud API token, used instead of the OAuth pair. When not given: the environment variable CLEVER_API_TOKEN.
 func GetApiToken(ctx *pulumi.Context) string {
 	return config.Get(ctx, "clevercloud-tcp:apiToken")
@@ -26,7 +31,7 @@ func GetConsumerSecret(ctx *pulumi.Context) string {
 	return config.Get(ctx, "clevercloud-tcp:consumerSecret")
 }
 
-// The API's base URL alone, without a path: https://api.clever-cloud.com by default (https://api-bridge.clever-cloud.com with an API token); plain http only to this machine, unless CLEVERCLOUD_TCP_ALLOW_HTTP=true. When not given: the environment variable API_HOST.
+// The API's base URL alone, without a path: https://api.clever-cloud.com by default (https://api-bridge.clever-cloud.com with an API token); plain http only with `allowHttp`; no user name or password in it. When not given: the environment variable API_HOST.
 func GetEndpoint(ctx *pulumi.Context) string {
 	return config.Get(ctx, "clevercloud-tcp:endpoint")
 }

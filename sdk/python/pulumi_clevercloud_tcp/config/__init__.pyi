@@ -14,6 +14,11 @@ else:
     from typing_extensions import NotRequired, TypedDict, TypeAlias
 from .. import _utilities
 
+allowHttp: Optional[bool]
+"""
+Allows a plain `http://` endpoint, even on this machine (any local user may listen on a loopback port), such as the local emulator: requests then travel unencrypted, an API token in clear and OAuth signatures (never the secrets) that can be replayed. False by default. When not given: the environment variable CLEVERCLOUD_TCP_ALLOW_HTTP=true.
+"""
+
 apiToken: Optional[str]
 """
 A Clever Cloud API token, used instead of the OAuth pair. When not given: the environment variable CLEVER_API_TOKEN.
@@ -31,7 +36,7 @@ OAuth consumer secret that issued the token; clever-tools' public one by default
 
 endpoint: Optional[str]
 """
-The API's base URL alone, without a path: https://api.clever-cloud.com by default (https://api-bridge.clever-cloud.com with an API token); plain http only to this machine, unless CLEVERCLOUD_TCP_ALLOW_HTTP=true. When not given: the environment variable API_HOST.
+The API's base URL alone, without a path: https://api.clever-cloud.com by default (https://api-bridge.clever-cloud.com with an API token); plain http only with `allowHttp`; no user name or password in it. When not given: the environment variable API_HOST.
 """
 
 organization: Optional[str]

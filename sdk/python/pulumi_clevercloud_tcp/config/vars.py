@@ -21,6 +21,13 @@ __config__ = pulumi.Config('clevercloud-tcp')
 
 class _ExportableConfig(types.ModuleType):
     @_builtins.property
+    def allow_http(self) -> Optional[bool]:
+        """
+        Allows a plain `http://` endpoint, even on this machine (any local user may listen on a loopback port), such as the local emulator: requests then travel unencrypted, an API token in clear and OAuth signatures (never the secrets) that can be replayed. False by default. When not given: the environment variable CLEVERCLOUD_TCP_ALLOW_HTTP=true.
+        """
+        return __config__.get_bool('allowHttp')
+
+    @_builtins.property
     def api_token(self) -> Optional[str]:
         """
         A Clever Cloud API token, used instead of the OAuth pair. When not given: the environment variable CLEVER_API_TOKEN.
@@ -44,7 +51,7 @@ class _ExportableConfig(types.ModuleType):
     @_builtins.property
     def endpoint(self) -> Optional[str]:
         """
-        The API's base URL alone, without a path: https://api.clever-cloud.com by default (https://api-bridge.clever-cloud.com with an API token); plain http only to this machine, unless CLEVERCLOUD_TCP_ALLOW_HTTP=true. When not given: the environment variable API_HOST.
+        The API's base URL alone, without a path: https://api.clever-cloud.com by default (https://api-bridge.clever-cloud.com with an API token); plain http only with `allowHttp`; no user name or password in it. When not given: the environment variable API_HOST.
         """
         return __config__.get('endpoint')
 
