@@ -93,11 +93,11 @@ def check_outputs(ctx: Context, outputs: dict[str, Any]) -> None:
 # --- programs ------------------------------------------------------------------------------------------------
 
 
-def python_program(ctx: Context, *settings: str) -> None:
+def python_program(ctx: Context, *settings: str, env: dict[str, str] | None = None) -> None:
     """`python -m clevercloud_tcp.run FILE up --emulator`: the engine, the plugin or the dynamic provider."""
     (ctx.work / "program.py").write_text(ctx.sample.code)
     run = [sys.executable, "-m", "clevercloud_tcp.run", "program.py", "up", "--emulator", "--config", f"appId={MQTT_APP}", *settings]
-    up = subprocess.run(run, cwd=ctx.work, env=ctx.env(), capture_output=True, text=True, timeout=600)
+    up = subprocess.run(run, cwd=ctx.work, env=ctx.env(**(env or {})), capture_output=True, text=True, timeout=600)
     assert up.returncode == 0, f"{ctx.sample.name}:\n{up.stdout}\n{up.stderr}"
     export, command = [line.strip() for line in up.stdout.splitlines()[-2:]]
     shown = shell(ctx, f"{export} && {command} --json --show-secrets", ctx.work, ctx.env())
@@ -109,7 +109,10 @@ def two_organisations(ctx: Context) -> None:
     built-in fixture as the stack's own secret config (`acmeToken`, … `globexSecret`)."""
     pairs = {"acme": (TOKEN, SECRET), "globex": ("other-token", "other-secret")}
     given = {f"{org}Token": token for org, (token, _) in pairs.items()} | {f"{org}Secret": secret for org, (_, secret) in pairs.items()}
-    python_program(ctx, *(arg for key, value in given.items() for arg in ("--secret", f"{key}={value}")))
+    # As a user gives `run` secrets: each from an environment variable, named after `=` (never the value).
+    variables = {key: f"SAMPLE_{key.upper()}" for key in given}
+    secrets = (arg for key, variable in variables.items() for arg in ("--secret", f"{key}={variable}"))
+    python_program(ctx, *secrets, env={variables[key]: value for key, value in given.items()})
 
 
 def yaml_program(ctx: Context) -> None:
@@ -211,7 +214,7 @@ def automation_script(ctx: Context) -> None:
     env = ctx.env(
         PULUMI_BACKEND_URL=f"file://{ctx.work / 'backend'}", PULUMI_CONFIG_PASSPHRASE="sample",
         PULUMI_HOME=str(ctx.work / "home"), PULUMI_SKIP_UPDATE_CHECK="true",
-        API_HOST=ctx.emulator.url, CLEVER_TOKEN=TOKEN, CLEVER_SECRET=SECRET,
+        API_HOST=ctx.emulator.url, CLEVER_TOKEN=TOKEN, CLEVER_SECRET=SECRET, CLEVERCLOUD_TCP_ALLOW_HTTP="true",
     )  # fmt: skip
     shell(ctx, f"{sys.executable} script.py", ctx.work, env)
     assert {app for app, *_ in held(ctx.emulator)} == {MQTT_APP}, held(ctx.emulator)
