@@ -142,7 +142,7 @@ def _check_new_owner(session: Session, owner_id: str, app_id: str) -> None:
         session.client.list_tcp_redirections(owner_id, app_id)
     except errors.ApiError as exc:
         raise errors.InputError(
-            "owner_id",
+            "ownerId",
             f"{owner_id} is not an owner of application {app_id} that these credentials can use "
             f"(HTTP {exc.status}: {exc.api_message}); nothing was changed: the current redirection stays",
         ) from None

@@ -32,7 +32,6 @@ from pulumi.runtime.rpc import UNKNOWN
 from .. import errors
 from ..config import DYNAMIC_KEYS, OPTION_KEYS, key_problems, settings_problems
 from ..core import functions, resource
-from ..core.inputs import PYTHON_NAMES
 from ..core.session import Deployment, Session
 from ..hosting import engine_address, start_provider_process
 
@@ -100,7 +99,7 @@ class TcpRedirectionProvider(ResourceProvider):
         checked = resource.check(_core_values(olds), _core_values(news))
         # No property: the engine then prints our reason alone, which names the field as Python spells it
         # (with one, it would also print the schema's name: two names for one field).
-        failures = [CheckFailure("", f"{PYTHON_NAMES[f.prop]}: {f.reason}") for f in checked.failures]
+        failures = [CheckFailure("", str(errors.InputError(f.prop, f.reason))) for f in checked.failures]
         if getattr(self, "_refused", ""):
             failures.insert(0, CheckFailure("", self._refused))
         return CheckResult({k: UNKNOWN if v is resource.UNKNOWN else v for k, v in checked.inputs.items()}, failures)

@@ -16,7 +16,7 @@ from pulumi.provider.experimental import provider as p
 from ... import errors
 from ...config import PACKAGE, PLUGIN_KEYS, ConfigKeys, settings_problems
 from ...core import functions, resource
-from ...core.inputs import CAMEL_NAMES, FIND_HOST
+from ...core.inputs import FIND_HOST
 from ...core.session import Deployment, Session
 from .values import plain, secret_names, wire
 
@@ -44,7 +44,7 @@ def _settings(inputs: dict[str, Any]) -> dict[str, object]:
 
 def _failures(failures: list[resource.Failure]) -> list[p.CheckFailure]:
     # The engine prints "property appId value … has a problem: <reason>": the schema's name, once.
-    return [p.CheckFailure(f.prop, f.reason) for f in failures]
+    return [p.CheckFailure(f.prop, errors.spell(f.reason, errors.schema_name)) for f in failures]
 
 
 def _diff_kind(name: str, plan: resource.Plan, news: dict[str, Any]) -> p.PropertyDiffKind:
@@ -107,8 +107,7 @@ class TcpRedirectionPlugin(p.Provider):
         try:
             return p.InvokeResponse(return_value=wire(await self._run(lambda: functions.call(name, self.session(), args))))
         except errors.InputError as exc:
-            prop = CAMEL_NAMES[exc.field]
-            return p.InvokeResponse(failures=[p.CheckFailure(prop, f"{prop}: {exc.reason}")])
+            return p.InvokeResponse(failures=[p.CheckFailure(exc.field, exc.spelled(errors.schema_name))])
 
     async def check(self, request: p.CheckRequest) -> p.CheckResponse:
         checked = resource.check(plain(request.old_inputs), plain(request.new_inputs))
