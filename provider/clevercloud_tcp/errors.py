@@ -144,6 +144,15 @@ class AlreadyExists(ApiError):
     """The application already has a redirection in that namespace (one per app and namespace)."""
 
 
+class Unrecorded(AlreadyExists):
+    """That redirection is not in the stack's state: an interrupted `up` may have made it. Each face
+    adds the recovery its users run (`with_recovery`)."""
+
+    def with_recovery(self, how: str) -> Unrecorded:
+        self.args = (f"{self.marked}. If an interrupted `pulumi up` made it, recover without editing the program: {how}",)
+        return self
+
+
 class NoPortLeft(ApiError):
     hint = "Every port of this namespace is taken: free one, or use another namespace."
 

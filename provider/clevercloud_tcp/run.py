@@ -29,6 +29,9 @@ from .runtime.recovery import RECOVER, StackSteps, recover
 OPERATIONS = ("up", "preview", "refresh", "destroy", "recover")
 # Pulumi's advice after a destroy, wrong for a backend the caller is about to delete.
 STACK_RM_HINT = re.compile(r"history and configuration associated with the stack|run `pulumi stack rm ")
+# Said by the SDK's inline program host on every failure, beside the real error: the engine ended
+# the update. It says nothing of the cause, so it is not shown.
+MONITOR_GONE = re.compile(r"error: Resource monitor has terminated, shutting down\s*$")
 
 
 class UsageError(Exception):
@@ -37,7 +40,8 @@ class UsageError(Exception):
 
 def echo(line: str) -> None:
     """Prints one line of the engine's output as it comes."""
-    print(line, end="" if line.endswith("\n") else "\n", flush=True)
+    if not MONITOR_GONE.search(line):
+        print(line, end="" if line.endswith("\n") else "\n", flush=True)
 
 
 def echo_without_stack_rm_hint(line: str) -> None:

@@ -180,8 +180,8 @@ def preview_update(olds: Mapping[str, Any], news: Mapping[str, Any]) -> dict[str
     return outputs
 
 
-def _conflict(exc: errors.AlreadyExists, inputs: TcpRedirectionInputs, port: int) -> errors.AlreadyExists:
-    return errors.AlreadyExists(
+def _conflict(exc: errors.AlreadyExists, inputs: TcpRedirectionInputs, port: int) -> errors.Unrecorded:
+    return errors.Unrecorded(
         exc.status,
         f"application {inputs.app_id} already has a TCP redirection in namespace {inputs.namespace!r}, on "
         f"port {port}, that this stack does not record (made outside it, by an earlier run whose answer "

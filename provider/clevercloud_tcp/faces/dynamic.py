@@ -35,6 +35,11 @@ from ..core import functions, resource
 from ..core.session import Deployment, Session
 from ..hosting import engine_address, start_provider_process
 
+# docs/recovery.md's routes for Python programs: in a project folder, or run by `clevercloud_tcp.run`.
+RECOVERY = (
+    "`python -m clevercloud_tcp.recover` in the project folder, or `python -m clevercloud_tcp.run PROGRAM "
+    "recover` if you run the program that way (see the provider's docs/recovery.md)"
+)
 # The configuration this face reads: the whole stack config's keys of both namespaces.
 CONFIG_KEYS = (*DYNAMIC_KEYS.all(), *OPTION_KEYS)
 
@@ -114,7 +119,10 @@ class TcpRedirectionProvider(ResourceProvider):
         )
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        id_, outs = resource.create(self.session(), props)
+        try:
+            id_, outs = resource.create(self.session(), props)
+        except errors.Unrecorded as exc:
+            raise exc.with_recovery(RECOVERY) from None
         return CreateResult(id_, outs)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:

@@ -21,6 +21,11 @@ from ...core.session import Deployment, Session
 from .values import plain, secret_names, wire
 
 TYPE = f"{PACKAGE}:index:TcpRedirection"
+# docs/recovery.md's route with the `pulumi` CLI alone, for programs in any language.
+RECOVERY = (
+    "`pulumi cancel --yes`, `pulumi refresh --clear-pending-creates --yes`, then "
+    "`CLEVERCLOUD_TCP_RECOVER=true pulumi up` (see the provider's docs/recovery.md)"
+)
 # What the engine itself may put among a provider's config inputs.
 ENGINE_KEYS = {"version", "pluginDownloadURL"}
 T = TypeVar("T")
@@ -133,7 +138,10 @@ class TcpRedirectionPlugin(p.Provider):
         if request.preview:
             id_, outputs = resource.preview(props)
         else:
-            id_, outputs = await self._run(lambda: resource.create(self.session(), props))
+            try:
+                id_, outputs = await self._run(lambda: resource.create(self.session(), props))
+            except errors.Unrecorded as exc:
+                raise exc.with_recovery(RECOVERY) from None
         return p.CreateResponse(resource_id=id_, properties=wire(outputs, secrets))
 
     async def read(self, request: p.ReadRequest) -> p.ReadResponse:
