@@ -33,6 +33,7 @@ RUNNERS = (
     "run-command",  # shell lines run from a copy of the repository's files
     "run-recover",  # the same, after an `up` of examples/python-dynamic
     "recover-command",  # shell lines run in a YAML project folder whose stack is up against the emulator
+    "recover-cli",  # shell lines run in a YAML project folder whose `up` was killed with creates in flight
     "emulator-shell",  # shell lines on their own, in an empty folder
     "kit-pytest",  # a test file, run by pytest with the kit's fixtures
     "kit-script",  # a script that follows the block above it (its definitions come first)

@@ -25,10 +25,10 @@ from typing import Any
 import pytest
 
 from clevercloud_tcp.emulator.process import EmulatorProcess
-from cli_project import CliProject
+from cli_project import CliProject, kill_in_flight
 from doc_samples import RUNNERS, Sample, doc_samples, schema_samples
 from example_programs import ExampleStack, require_tools, succeed, typescript_node_modules
-from support import MQTT_APP, SECRET, TOKEN, bare_env, held, sdk_go_module
+from support import MQTT_APP, SECRET, TOKEN, bare_env, held, recorded, sdk_go_module
 
 ROOT = Path(__file__).resolve().parents[2]
 TO_RUN = [s for s in doc_samples() if s.kind == "sample"] + schema_samples()
@@ -187,6 +187,18 @@ def recover_command(ctx: Context) -> None:
     assert held(ctx.emulator) == [] and project.resources() == {}, "recover --destroy leaves nothing"
 
 
+def recover_cli(ctx: Context) -> None:
+    """In the folder of examples/yaml, after an `up` killed while its two creates were in flight: they
+    landed, and the state does not record them."""
+    project = CliProject(ROOT / "examples" / "yaml", ctx.work, ctx.cli).init(ctx.emulator, TOKEN, SECRET, appId=MQTT_APP)
+    kill_in_flight(ctx.emulator, 2, lambda: project.start("up", "--yes", "--skip-preview"))
+    made = sorted(held(ctx.emulator))
+    shell(ctx, ctx.sample.code, project.dir, project.env)
+    assert sorted(held(ctx.emulator)) == made == sorted(recorded(project.deployment())), "the ports the killed up made are the stack's"
+    assert project.deployment().get("pending_operations", []) == []
+    project.run("preview", "--expect-no-changes")
+
+
 def emulator_shell(ctx: Context) -> None:
     said = shell(ctx, ctx.sample.code, ctx.work, ctx.env())
     assert re.search(r'"port":\s*\d+', said.stdout), said.stdout
@@ -217,6 +229,7 @@ RUN: dict[str, Callable[[Context], None]] = {
     "run-command": run_command,
     "run-recover": run_recover,
     "recover-command": recover_command,
+    "recover-cli": recover_cli,
     "emulator-shell": emulator_shell,
     "kit-pytest": kit_pytest,
     "kit-script": kit_script,
