@@ -128,5 +128,7 @@ class TcpRedirectionInputs(BaseModel):
         return f"{self.app_id}/{self.namespace}"
 
 
-def tcp_url(host: str | None, port: int | None) -> str | None:
-    return f"tcp://{host}:{port}" if host and port else None
+def tcp_url(host: str | None, port: int | None) -> str:
+    """The address clients dial; empty, not absent, without a host: the Python SDK shows an absent
+    output as unknown in every preview, so a stack with no change would show one."""
+    return f"tcp://{host}:{port}" if host and port else ""
