@@ -150,9 +150,11 @@ def _emulator(state_dir: Path, wanted: bool) -> Iterator[tuple[dict[str, str], d
     if not wanted:
         yield {}, {}
         return
-    from .emulator import DEFAULT_FIXTURE
+    from .emulator import DEFAULT_FIXTURE, missing_extra
     from .emulator.process import EmulatorProcess
 
+    if missing := missing_extra():  # said before the backend folder is made, so none is left empty
+        raise UsageError(f"--emulator: {missing}")
     state, port_file = state_dir / "emulator.sqlite", state_dir / "emulator.port"
     state_dir.mkdir(parents=True, exist_ok=True)
     # The same port every time: destroy and refresh use the endpoint recorded by the last `up`.
