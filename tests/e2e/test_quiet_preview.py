@@ -8,9 +8,7 @@ import pytest
 
 from clevercloud_tcp.emulator.process import EmulatorProcess
 from faces import FACES, Face
-from support import SECRET, TOKEN, StackFactory, quiet
-
-GAME_APP = "app_2f6b8c6a-5e4d-4a3b-9cad-9e8f7a6b5c4d"  # game-server: no domain at all
+from support import GAME_APP, SECRET, TOKEN, StackFactory, quiet
 
 
 @pytest.mark.parametrize("face", FACES, ids=[f.name for f in FACES])

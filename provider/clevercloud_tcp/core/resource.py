@@ -233,7 +233,7 @@ def parse_id(id_: str) -> tuple[str, str]:
         return check_app_id(app_id), check_namespace(namespace)
     except errors.InputError as exc:
         raise errors.InputError(
-            "id", f"expected <app_id>/<namespace>, e.g. app_<uuid>/cleverapps, got {id_!r} ({exc.reason})"
+            "id", f"expected <{errors.named('appId')}>/<namespace>, e.g. app_<uuid>/cleverapps, got {id_!r} ({exc.reason})"
         ) from None
 
 
