@@ -89,7 +89,7 @@ def typescript_node_modules(pulumi_version: str = "") -> Path:
     """
     require_tools("node", "npm", why="the TypeScript programs are compiled with tsc and run by node, from npm packages")
     sdk, example = REPO_ROOT / "sdk" / "nodejs", REPO_ROOT / "examples" / "typescript"
-    scripts = [REPO_ROOT / "scripts" / name for name in ("build-node-sdk", "install-node-sdk-deps")]
+    scripts = [REPO_ROOT / "scripts" / name for name in ("build-node-sdk", "install-node-sdk-deps", "cache-lock.sh")]
     manifests = [example / name for name in ("package.json", "package-lock.json", ".npmrc")]
     sources = [p for p in sdk.rglob("*") if p.is_file() and not {"node_modules", "bin"} & set(p.relative_to(sdk).parts)]
 
