@@ -27,6 +27,7 @@ from .errors import (
     TransportError,
     UnexpectedResponse,
     Unreachable,
+    Unrecorded,
 )
 
 __all__ = [
@@ -60,6 +61,7 @@ __all__ = [
     "TransportError",
     "UnexpectedResponse",
     "Unreachable",
+    "Unrecorded",
     "Vhost",
     "resolve_settings",
 ]
