@@ -92,8 +92,7 @@ def kill_in_flight(emulator: EmulatorProcess, landing: int, start: Callable[[], 
     kill, so no state records them."""
     emulator.inject(method="POST", path="*/tcpRedirs", count=landing, delay=4)
     up = start()
-    wait_for(lambda: any(e["route"].endswith("/vhosts") for e in emulator.log()), "the creates' look-ups")
-    time.sleep(1.0)  # the creates that follow the look-ups are sent, and held by the delay
+    wait_for(lambda: not emulator.faults(), "the creates to reach the API")  # each takes a use of the rule as it arrives
     os.killpg(up.pid, signal.SIGKILL)  # the engine and the providers it started
     up.wait()
     wait_for(lambda: len(emulator.redirections()) >= landing, "the creates in flight to land")
