@@ -225,7 +225,7 @@ class RunCommand:
     """`python -m clevercloud_tcp.run PROGRAM ...` of a dynamic-provider program, as a user runs it."""
 
     def __init__(self, tmp_path: Path, pulumi_cli: Path, emulator: EmulatorProcess) -> None:
-        self.program, self.backend_dir, self.pulumi_cli = tmp_path / "program.py", tmp_path / "local", pulumi_cli
+        self.program, self.backend_dir = tmp_path / "program.py", tmp_path / "local"
         self.program.write_text(PROGRAM.format(apps=APPS))
         self.env = {
             **{k: v for k, v in os.environ.items() if not k.startswith(("PULUMI_", "CLEVER_"))},
@@ -242,12 +242,6 @@ class RunCommand:
 
     def run(self, *operation: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(self.command(*operation), env=self.env, capture_output=True, text=True, timeout=300)
-
-    def cancel(self) -> None:
-        """`pulumi cancel` of the stack, from a shell (the lines `run` prints)."""
-        env = {**self.env, **engine_env(self.pulumi_cli, self.backend_dir)}
-        subprocess.run(["pulumi", "cancel", "--yes", "--non-interactive", "-s", "organization/program/dev"], env=env, check=True,
-                       capture_output=True, timeout=120)
 
     def recorded(self) -> dict[tuple[str, str], int]:
         stack = next((self.backend_dir / "backend" / ".pulumi" / "stacks").rglob("dev.json"))
@@ -297,13 +291,18 @@ def test_the_automation_route_finishes_a_killed_destroy_and_makes_nothing(run_co
     assert keyed(held(e2e_emulator)) == {} and run_command.recorded() == {}
 
 
-def test_the_conflict_a_killed_run_leaves_names_the_python_recovery_in_one_line(run_command: RunCommand, e2e_emulator: EmulatorProcess) -> None:
+def test_the_conflict_a_killed_run_leaves_names_the_python_recovery_in_one_line(
+    run_command: RunCommand, e2e_emulator: EmulatorProcess, pulumi_cli: Path
+) -> None:
     start = functools.partial(subprocess.Popen, run_command.command("up"), env=run_command.env, start_new_session=True,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     kill_in_flight(e2e_emulator, len(APPS), start)
     assert run_command.recorded() == {}
 
-    run_command.cancel()  # as the lock's error says
+    # `pulumi cancel`, as the lock's error says, from a shell reaching the stack (the lines `run` prints)
+    shell = {**run_command.env, **engine_env(pulumi_cli, run_command.backend_dir)}
+    cancel = ["pulumi", "cancel", "--yes", "--non-interactive", "-s", "organization/program/dev"]
+    subprocess.run(cancel, env=shell, check=True, capture_output=True, timeout=120)
     again = run_command.run("up")
     assert again.returncode != 0
     # The errors are the failures' own (no word of the engine ending the update), and the last line
