@@ -35,7 +35,9 @@ RUNNERS = (
     "recover-command",  # shell lines run in a YAML project folder whose stack is up against the emulator
     "yaml-shell",  # shell lines run in examples/yaml's folder, its stack set up against the emulator; then the API holds what the state records
     "automation-script",  # a Python script of the Automation API, the emulator's endpoint and credentials in its environment
+    "recover-cli",  # shell lines run in a YAML project folder whose `up` was killed with creates in flight
     "emulator-shell",  # shell lines on their own, in an empty folder
+    "release-archive",  # shell lines in a folder holding the release's linux-amd64 archive and checksums.txt (tests/e2e/test_release_from_outside.py)
     "kit-pytest",  # a test file, run by pytest with the kit's fixtures
     "kit-script",  # a script that follows the block above it (its definitions come first)
 )

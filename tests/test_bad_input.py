@@ -21,7 +21,7 @@ from clevercloud_tcp.core.inputs import PYTHON_NAMES
 from clevercloud_tcp.emulator.fixture import ORG_ID, OTHER_ORG_ID, USER_ID
 from clevercloud_tcp.emulator.process import EmulatorProcess
 from clevercloud_tcp.testing.harness import ProviderHost
-from support import APP, SECRET, TOKEN, bare_env, closed_endpoint, html_endpoint
+from support import APP, HOST_FACES, SECRET, TOKEN, bare_env, closed_endpoint, html_endpoint, provider_host
 
 GLOBEX_APP = "app_3a7c9d7b-6f5e-4b4c-8dbe-af9a8b7c6d5e"  # belongs to another organisation
 UNKNOWN_APP = "app_deadbeef-0000-4000-8000-000000000000"
@@ -268,3 +268,22 @@ def test_an_owner_the_state_records_is_checked_before_it_enters_a_url_path(
         _, refreshed, _ = host.read(id_, tampered)
     assert refreshed["ownerId"] == outs["ownerId"]
     assert len(_held(emulator)) == 1
+# How the programs of each face write the inputs an error names: Python for the dynamic face; the
+# plugin's programs are TypeScript, Go and YAML as much as Python, and the schema's names are theirs.
+SPELLED = {"dynamic": ("ownerId", "owner_id", "appId", "app_id"), "plugin": ("owner_id", "ownerId", "app_id", "appId")}
+
+
+@pytest.mark.parametrize("face", HOST_FACES)
+def test_errors_after_check_name_inputs_as_the_faces_programs_write_them(face: str, emulator: EmulatorProcess) -> None:
+    other_owner, owner, other_app, app = SPELLED[face]
+    with provider_host(face, emulator) as host:
+        id_, outputs = host.apply({"appId": APP})
+        news = host.check({"appId": APP, "ownerId": USER_ID}).inputs
+        with pytest.raises(grpc.RpcError) as wrong_owner:  # an owner change is checked with the API, at diff
+            host.diff(id_, outputs, news)
+        with pytest.raises(grpc.RpcError) as bad_id:  # an import's id
+            host.read("not-an-id", {})
+    assert f"{owner}: {USER_ID} is not an owner of application {APP}" in wrong_owner.value.details()
+    assert f"id: expected <{app}>/<namespace>" in bad_id.value.details()
+    for said in (wrong_owner.value.details(), bad_id.value.details()):
+        assert other_owner not in said and other_app not in said, said

@@ -92,7 +92,7 @@ CASES = [
          plugin_says=("not the Clever Cloud API", "check clevercloud-tcp:endpoint"),
          dynamic_says=("not the Clever Cloud API", "check clevercloud-tcp:endpoint"), at="create"),
     Case("a default organization that does not exist", {**GOOD, "organization": UNKNOWN_ORG},
-         plugin_says=("HTTP 404", "or clevercloud-tcp:organization when owner_id is left out"),
+         plugin_says=("HTTP 404", "or clevercloud-tcp:organization when ownerId is left out"),
          dynamic_says=("HTTP 404", "or clevercloud-tcp:organization (or clevercloud:organization) when owner_id"), at="create"),
     Case("a request timeout that is no duration", {**GOOD, "requestTimeout": "-1"},
          plugin_says=("clevercloud-tcp:requestTimeout",),

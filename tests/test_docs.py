@@ -337,3 +337,19 @@ def test_every_plugin_install_in_the_docs_names_the_version_of_VERSION() -> None
     assert len(found) >= 3, found
     wrong = [(name, m) for name, m in found if m != f"{PACKAGE} {VERSION} --server {server}"]
     assert not wrong, f"expected {PACKAGE} {VERSION} --server {server}: {wrong}"
+
+
+def test_emulator_md_describes_every_owner_application_and_credential_of_the_built_in_fixture() -> None:
+    # `run --emulator` lists them all: each must be findable in the page that says what they are.
+    text = (ROOT / "docs" / "emulator.md").read_text()
+    section = re.search(r"^## The built-in fixture\n(.*?)(?=^## )", text, re.S | re.M)
+    assert section, "docs/emulator.md has no `## The built-in fixture` section"
+    said = section.group(1)
+    fixture = DEFAULT_FIXTURE
+    owners = [*fixture.users, *fixture.organisations]
+    expected = [owner.id for owner in owners] + [owner.name for owner in owners]
+    expected += [value for owner in owners for app in owner.applications for value in (app.id, app.name, *app.vhosts)]
+    expected += [value for user in fixture.users for pair in user.oauth for value in (pair.token, pair.secret)]
+    expected += [token for user in fixture.users for token in user.api_tokens]
+    expected += [ns.name for ns in fixture.namespaces]
+    assert not [value for value in expected if value not in said], "docs/emulator.md's fixture section leaves these out"

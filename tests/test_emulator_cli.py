@@ -89,6 +89,11 @@ def test_a_remote_host_needs_allow_remote() -> None:
     assert_one_line_error(run("--host", "0.0.0.0"), "--host 0.0.0.0", "--allow-remote")
 
 
+@pytest.mark.parametrize("options", [["--port", "many"], ["--no-such-option"], ["--empty-list", "500"]])
+def test_a_bad_option_is_one_line(options: list[str]) -> None:
+    assert_one_line_error(run(*options), options[0], "--help")
+
+
 def test_allow_remote_warns_before_listening() -> None:
     # 192.0.2.1 (TEST-NET-1) is nobody's address: the bind fails, after the warning and before any exposure.
     result = run("--host", "192.0.2.1", "--allow-remote")

@@ -42,7 +42,7 @@ class FakeEngine(RecordingMocks):
         namespace = inputs["namespace"]
         host = inputs.get("host") or self.found[namespace]
         port = self.ports[namespace]
-        url = f"tcp://{host}:{port}" if host else None
+        url = f"tcp://{host}:{port}" if host else ""
         # Numbers cross the engine as doubles.
         return f"{inputs['appId']}/{namespace}", {**inputs, "host": host, "port": float(port), "url": url}
 
@@ -97,7 +97,7 @@ def test_no_known_host_means_no_uri() -> Any:
     outputs = redirections.declare_redirections(APP)
 
     def check(values: list[Any]) -> None:
-        assert values == [None, None]
+        assert values == ["", None]  # url is empty, not absent; no host, no URI
 
     return when_known([outputs["default_url"], outputs["redis_uri"]], check)
 
@@ -122,7 +122,7 @@ def test_the_program_reads_its_config_and_exports_every_output(exported: dict[st
             "cleverapps_port": 5101,
             "cleverapps_url": "tcp://a.cleverapps.io:5101",
             "default_port": 5202,
-            "default_url": None,
+            "default_url": "",
             "redis_uri": None,
         }
         assert fake.names["redis-default"]["appId"] == APP

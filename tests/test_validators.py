@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from clevercloud_tcp import InputError
 from clevercloud_tcp.core.inputs import check_app_id, check_host, check_namespace, check_owner_id, tcp_url
+from clevercloud_tcp.errors import python_name
 
 # How many generated cases each property runs (reported in the closing note).
 ANY_TEXT_CASES = 500
@@ -57,7 +58,7 @@ def well_formed(field: str, value: str) -> bool:
 def assert_refused(field: str, value: object) -> None:
     with pytest.raises(InputError) as caught:
         CHECKS[field](value)
-    assert caught.value.field == field
+    assert python_name(caught.value.field) == field  # the schema's name, which str() spells as Python does
     message = str(caught.value)
     assert message.startswith(f"{field}: expected "), message
     assert message.isprintable(), message  # one line: the value is shown escaped

@@ -27,8 +27,8 @@ async function program(): Promise<Record<string, pulumi.Output<unknown>>> {
         primaryNamespace: primary.namespace,
         primaryPort: primary.port,
         primaryUrl: primary.url,
-        // `url` is absent when the app has no domain on that namespace: then there is no string to give.
-        mqttUri: primary.url.apply((url) => url?.replace(/^tcp:/, "mqtt:")),
+        // `url` is empty when the app has no domain on that namespace: then there is no string to give.
+        mqttUri: primary.url.apply((url) => (url ? url.replace(/^tcp:/, "mqtt:") : undefined)),
         namespaces,
         redirections: listed,
     };

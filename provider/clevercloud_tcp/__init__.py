@@ -28,6 +28,7 @@ from .errors import (
     TransportError,
     UnexpectedResponse,
     Unreachable,
+    Unrecorded,
 )
 
 __all__ = [
@@ -62,6 +63,7 @@ __all__ = [
     "TransportError",
     "UnexpectedResponse",
     "Unreachable",
+    "Unrecorded",
     "Vhost",
     "resolve_settings",
 ]

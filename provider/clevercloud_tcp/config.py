@@ -29,7 +29,7 @@ from .api.auth import (
 )
 from .api.transport import Origin, RetryPolicy
 from .core.inputs import OWNER_ID
-from .errors import ConfigurationError, MissingCredentials
+from .errors import ConfigurationError, MissingCredentials, named
 
 PACKAGE = "clevercloud-tcp"
 SHARED = "clevercloud"
@@ -280,7 +280,7 @@ def resolve_settings(
     origin = Origin(
         endpoint=keys.spell(endpoint_from) if endpoint_from else f"{keys.named('endpoint')} (unset: the default {default} is used)",
         credentials=credentials_from,
-        owner=f"owner_id (orga_<uuid> or user_<uuid>), or {keys.named('organization')} when owner_id is left out",
+        owner=f"{named('ownerId')} (orga_<uuid> or user_<uuid>), or {keys.named('organization')} when {named('ownerId')} is left out",
     )
     allow_http = _allows_http(config) or env.get(ALLOW_HTTP) == "true"
     field = keys.spell(endpoint_from or keys.of("endpoint")[0])

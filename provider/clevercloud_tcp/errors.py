@@ -7,9 +7,50 @@ our own words, never from request headers).
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+
+# An input named in a message, by its schema name (`appId`): each face spells it as its programs do.
+_NAMED = re.compile("\x1f([A-Za-z]+)\x1f")
+
+
+def named(prop: str) -> str:
+    """`prop` (a schema name) marked in a message, to be spelled by `spell`."""
+    return f"\x1f{prop}\x1f"
+
+
+def python_name(prop: str) -> str:
+    """How a Python program writes the input `prop`: `appId` is `app_id`."""
+    return re.sub(r"(?<=[a-z])([A-Z])", r"_\1", prop).lower()
+
+
+def schema_name(prop: str) -> str:
+    """How TypeScript, Go and YAML programs write it: as the schema does."""
+    return prop
+
+
+def spell(text: str, spelling: Callable[[str], str]) -> str:
+    """`text` with every input marked by `named` written in `spelling`."""
+    return _NAMED.sub(lambda match: spelling(match[1]), text)
+
 
 class CleverCloudError(Exception):
-    """Base of every error raised by this package."""
+    """Base of every error raised by this package.
+
+    Its text names inputs with `named`; `str()` spells them as Python does (the dynamic face, the
+    functions run in a Python program), the plugin with `spelled(schema_name)`.
+    """
+
+    @property
+    def marked(self) -> str:
+        """The text with its inputs still marked: for a message that quotes this error."""
+        return super().__str__()
+
+    def spelled(self, spelling: Callable[[str], str]) -> str:
+        return spell(self.marked, spelling)
+
+    def __str__(self) -> str:
+        return self.spelled(python_name)
 
 
 class ConfigurationError(CleverCloudError):
@@ -21,10 +62,10 @@ class MissingCredentials(ConfigurationError):
 
 
 class InputError(CleverCloudError):
-    """A resource input is invalid: nothing was sent. `field` names the input."""
+    """A resource input is invalid: nothing was sent. `field` is the input's schema name."""
 
     def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
+        super().__init__(f"{named(field)}: {message}")
         self.field = field
         self.reason = message
 
@@ -89,11 +130,11 @@ class NotFound(ApiError):
 
 
 class OwnerNotFound(NotFound):
-    hint = "Check owner_id (orga_<uuid> or user_<uuid>)."
+    hint = f"Check {named('ownerId')} (orga_<uuid> or user_<uuid>)."
 
 
 class AppNotFound(NotFound):
-    hint = "Check app_id (app_<uuid>) and that it belongs to the owner used."
+    hint = f"Check {named('appId')} (app_<uuid>) and that it belongs to the owner used."
 
 
 class NamespaceNotFound(NotFound):
@@ -106,6 +147,15 @@ class RedirectionNotFound(NotFound):
 
 class AlreadyExists(ApiError):
     """The application already has a redirection in that namespace (one per app and namespace)."""
+
+
+class Unrecorded(AlreadyExists):
+    """That redirection is not in the stack's state: an interrupted `up` may have made it. Each face
+    adds the recovery its users run (`with_recovery`)."""
+
+    def with_recovery(self, how: str) -> Unrecorded:
+        self.args = (f"{self.marked}. If an interrupted `pulumi up` made it, recover without editing the program: {how}",)
+        return self
 
 
 class NoPortLeft(ApiError):
@@ -139,7 +189,7 @@ class RetriesExhausted(CleverCloudError):
 
     def __init__(self, operation: str, attempts: int, elapsed: float, last: CleverCloudError) -> None:
         super().__init__(
-            f"{operation}: gave up after {attempts} attempt(s) over {elapsed:.1f}s; last error: {last}"
+            f"{operation}: gave up after {attempts} attempt(s) over {elapsed:.1f}s; last error: {last.marked}"
         )
         self.operation = operation
         self.attempts = attempts
@@ -153,9 +203,6 @@ class OutcomeUnknown(RetriesExhausted):
     def __init__(self, exhausted: RetriesExhausted) -> None:
         super().__init__(exhausted.operation, exhausted.attempts, exhausted.elapsed, exhausted.last)
         self.args = (
-            f"{self}. The first attempt may have landed (its answer was lost) although no redirection "
+            f"{self.marked}. The first attempt may have landed (its answer was lost) although no redirection "
             "was found after it: run `pulumi up` again, which finds it if it did and says how to take it over",
         )
-
-    def __str__(self) -> str:
-        return str(self.args[0])

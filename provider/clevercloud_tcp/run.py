@@ -35,6 +35,9 @@ from .runtime.recovery import RECOVER, StackSteps, recover
 OPERATIONS = ("up", "preview", "refresh", "destroy", "recover")
 # Pulumi's advice after a destroy, wrong for a backend the caller is about to delete.
 STACK_RM_HINT = re.compile(r"history and configuration associated with the stack|run `pulumi stack rm ")
+# Said by the SDK's inline program host on every failure, beside the real error: the engine ended
+# the update. It says nothing of the cause, so it is not shown.
+MONITOR_GONE = re.compile(r"error: Resource monitor has terminated, shutting down\s*$")
 
 
 class UsageError(Exception):
@@ -43,7 +46,8 @@ class UsageError(Exception):
 
 def echo(line: str) -> None:
     """Prints one line of the engine's output as it comes."""
-    print(line, end="" if line.endswith("\n") else "\n", flush=True)
+    if not MONITOR_GONE.search(line):
+        print(line, end="" if line.endswith("\n") else "\n", flush=True)
 
 
 def echo_without_stack_rm_hint(line: str) -> None:
@@ -203,9 +207,11 @@ def _emulator(state_dir: Path, wanted: bool) -> Iterator[tuple[dict[str, str], d
     if not wanted:
         yield {}, {}
         return
-    from .emulator import DEFAULT_FIXTURE
+    from .emulator import DEFAULT_FIXTURE, missing_extra
     from .emulator.process import EmulatorProcess
 
+    if missing := missing_extra():  # said before the backend folder is made, so none is left empty
+        raise UsageError(f"--emulator: {missing}")
     state, port_file = state_dir / "emulator.sqlite", state_dir / "emulator.port"
     state_dir.mkdir(parents=True, exist_ok=True)
     # The same port every time: destroy and refresh use the endpoint recorded by the last `up`.

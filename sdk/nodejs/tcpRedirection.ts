@@ -95,7 +95,7 @@ export class TcpRedirection extends pulumi.CustomResource {
      */
     declare public /*out*/ readonly port: pulumi.Output<number>;
     /**
-     * `tcp://host:port`, for example `tcp://app-1e5a7b5f-….cleverapps.io:5123`. Absent when `host` is (no host given and none found among the application's domains); build the address from `port` and your own domain then.
+     * `tcp://host:port`, for example `tcp://app-1e5a7b5f-….cleverapps.io:5123`. Empty when `host` is absent (no host given and none found among the application's domains); build the address from `port` and your own domain then.
      */
     declare public /*out*/ readonly url: pulumi.Output<string | undefined>;
 

@@ -9,7 +9,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +43,7 @@ class CliProject:
         """A command left running (to be interrupted), its output discarded."""
         return subprocess.Popen(
             self.command(*args), cwd=self.dir, env=self.env, text=True,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
         )
 
     def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -81,3 +84,23 @@ class CliProject:
 
     def export_text(self) -> str:
         return self.run("stack", "export").stdout
+
+
+def kill_in_flight(emulator: EmulatorProcess, landing: int, start: Callable[[], subprocess.Popen[Any]]) -> None:
+    """An `up` (`start`, in a session of its own) killed with SIGKILL, as a lost machine or a second
+    Ctrl-C leaves it, while its first `landing` creates are sent and unanswered: they land after the
+    kill, so no state records them."""
+    emulator.inject(method="POST", path="*/tcpRedirs", count=landing, delay=4)
+    up = start()
+    wait_for(lambda: not emulator.faults(), "the creates to reach the API")  # each takes a use of the rule as it arrives
+    os.killpg(up.pid, signal.SIGKILL)  # the engine and the providers it started
+    up.wait()
+    wait_for(lambda: len(emulator.redirections()) >= landing, "the creates in flight to land")
+    emulator.clear_faults()
+
+
+def wait_for(done: Callable[[], bool], what: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not done():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)

@@ -124,6 +124,18 @@ def test_bad_input_and_config_typos_are_refused_before_any_write(project: CliPro
     assert held_ports(e2e_emulator, MQTT_APP) == {}
 
 
+def test_api_errors_name_inputs_as_the_yaml_program_writes_them(project: CliProject, e2e_emulator: EmulatorProcess) -> None:
+    unseen = "app_00000000-0000-4000-8000-000000000000"  # well formed, but not among the credentials' applications
+    project.set_config("appId", unseen)
+    with pytest.raises(CliError) as failed:
+        project.run("up", "--yes")
+    message = str(failed.value)
+    assert f"find the owner of appId: HTTP 404: application {unseen} is not among" in message
+    assert "Check appId," in message
+    assert "app_id" not in message and "owner_id" not in message
+    assert e2e_emulator.writes() == []
+
+
 def test_secrets_stay_out_of_the_state(project: CliProject) -> None:
     project.run("up", "--yes")
     state = project.export_text()

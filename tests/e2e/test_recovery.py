@@ -14,6 +14,7 @@ kill leaves nothing of the run recorded at all, and the same one command repairs
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import random
@@ -31,10 +32,10 @@ from pulumi import automation as auto
 from clevercloud_tcp.dynamic import TcpRedirection
 from clevercloud_tcp.emulator.process import EmulatorProcess
 from clevercloud_tcp.runtime import recovery
-from clevercloud_tcp.runtime.local_stack import SKIP_CHECKPOINTS
+from clevercloud_tcp.runtime.local_stack import SKIP_CHECKPOINTS, engine_env
 from clevercloud_tcp.runtime.recovery import RECOVER, StackSteps
-from cli_project import CliProject
-from support import SECRET, TOKEN, StackFactory, held, recorded
+from cli_project import CliProject, kill_in_flight
+from support import MQTT_APP, SECRET, TOKEN, StackFactory, held, recorded
 
 APPS = {
     "redis": "app_0d4f6a4e-3c2b-4e1f-9a8b-7c6d5e4f3a2b",
@@ -183,6 +184,22 @@ def test_the_dynamic_face_recovers_through_the_run_commands_recover(make_stack: 
     assert keyed(held(e2e_emulator)) == keyed(recorded(stack.export_stack().deployment))
     again = make_stack(program, config=config).preview(color="never", on_output=lambda _: None)
     assert {k for k, n in again.change_summary.items() if n} == {"same"}
+
+
+def test_the_conflict_a_killed_up_leaves_names_the_cli_recovery(pulumi_cli: Path, e2e_emulator: EmulatorProcess, tmp_path: Path) -> None:
+    example = Path(__file__).resolve().parents[2] / "examples" / "yaml"  # two redirections of one app
+    project = CliProject(example, tmp_path, pulumi_cli).init(e2e_emulator, TOKEN, SECRET, appId=MQTT_APP)
+    kill_in_flight(e2e_emulator, 2, lambda: project.start("up", "--yes", "--skip-preview"))
+    assert recorded(project.deployment()) == []
+
+    project.run("cancel", "--yes")  # as the lock's error says
+    again = project.run("up", "--yes", check=False)
+    said = again.stdout + again.stderr
+    assert again.returncode != 0 and "HTTP 409" in said, said
+    # A YAML, TypeScript or Go user needs no Python: the three commands of docs/recovery.md.
+    assert ("If an interrupted `pulumi up` made it, recover without editing the program: `pulumi cancel --yes`, "
+            "`pulumi refresh --clear-pending-creates --yes`, then `CLEVERCLOUD_TCP_RECOVER=true pulumi up`") in said
+    assert "clevercloud_tcp" not in said
 
 
 def empty_the_attrs_sidecar(backend: Path) -> None:
@@ -337,3 +354,25 @@ def test_the_automation_route_finishes_a_killed_destroy_and_makes_nothing(
     assert done.returncode == 0, done.stdout + done.stderr
     assert [e for e in e2e_emulator.log() if e["method"] == "POST"] == []
     assert keyed(held(e2e_emulator)) == {} and run_command.recorded() == {}
+
+
+def test_the_conflict_a_killed_run_leaves_names_the_python_recovery_in_one_line(
+    run_command: RunCommand, e2e_emulator: EmulatorProcess, pulumi_cli: Path
+) -> None:
+    start = functools.partial(subprocess.Popen, run_command.command("up"), env=run_command.env, start_new_session=True,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    kill_in_flight(e2e_emulator, len(APPS), start)
+    assert run_command.recorded() == {}
+
+    # `pulumi cancel`, as the lock's error says, from a shell reaching the stack (the lines `run` prints)
+    shell = {**run_command.env, **engine_env(pulumi_cli, run_command.backend_dir)}
+    cancel = ["pulumi", "cancel", "--yes", "--non-interactive", "-s", "organization/program/dev"]
+    subprocess.run(cancel, env=shell, check=True, capture_output=True, timeout=120)
+    again = run_command.run("up")
+    assert again.returncode != 0
+    # The errors are the failures' own (no word of the engine ending the update), and the last line
+    # names the routes of docs/recovery.md for a Python program.
+    assert "Resource monitor has terminated" not in again.stdout + again.stderr
+    assert len(again.stderr.strip().splitlines()) == 1, again.stderr
+    assert "HTTP 409" in again.stderr and "`python -m clevercloud_tcp.recover` in the project folder" in again.stderr
+    assert "python -m clevercloud_tcp.run PROGRAM recover" in again.stderr

@@ -28,6 +28,7 @@ import pytest
 
 from clevercloud_tcp.emulator.process import EmulatorProcess
 from clevercloud_tcp.testing import load_module
+from doc_samples import Sample, doc_samples
 from example_programs import MQTT_APP, SECRET, TOKEN, held, require_tools
 from support import release_from_fresh_clone, unavailable
 
@@ -197,6 +198,36 @@ def test_yaml_user_installs_the_plugin_from_the_release_and_runs_plain_pulumi(
     assert e2e_emulator.writes() == []
     user.run("pulumi", "destroy", "--yes")
     assert held(e2e_emulator) == {}
+
+
+@pytest.mark.parametrize("sample", [s for s in doc_samples() if s.value == "release-archive"], ids=lambda s: s.name)
+def test_the_docs_install_a_carried_over_archive_without_any_download(
+    sample: Sample, user: NewUser, release: Path, release_host: ReleaseHost, e2e_emulator: EmulatorProcess
+) -> None:
+    # The archive and checksums.txt as a user carries them over; nothing points the engine at any release.
+    for name in (ARCHIVE, "checksums.txt"):
+        shutil.copy(release / name, user.work / name)
+    del user.env["PULUMI_PLUGIN_DOWNLOAD_URL_OVERRIDES"]
+    downloads = release_host.downloads_of(ARCHIVE)
+    said = user.run("bash", "-e", "-c", sample.code)
+    assert f"{ARCHIVE}: OK" in said and user.plugin_installed()
+
+    shutil.copy(PROGRAMS / "Pulumi.yaml", user.work / "Pulumi.yaml")
+    user.run("pulumi", "stack", "init", "dev")
+    user.run("pulumi", "config", "set", "appId", MQTT_APP)
+    user.run("pulumi", "up", "--yes", "--skip-preview")
+    assert_up_matches_the_api(json.loads(user.run("pulumi", "stack", "output", "--json")), e2e_emulator)
+    user.run("pulumi", "destroy", "--yes")
+    assert release_host.downloads_of(ARCHIVE) == downloads
+
+
+def test_the_docs_checksum_line_refuses_an_altered_archive(release: Path, tmp_path: Path) -> None:
+    (sample, *_) = [s for s in doc_samples() if s.value == "release-archive"]
+    check = sample.code.splitlines()[0]
+    shutil.copy(release / "checksums.txt", tmp_path / "checksums.txt")
+    (tmp_path / ARCHIVE).write_bytes((release / ARCHIVE).read_bytes() + b"\0")
+    done = subprocess.run(["bash", "-e", "-c", check], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0 and f"{ARCHIVE}: FAILED" in done.stdout, done.stdout + done.stderr
 
 
 def test_python_user_pip_installs_the_sdk_wheel_alone_and_the_engine_fetches_the_plugin(

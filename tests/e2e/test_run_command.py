@@ -95,6 +95,15 @@ def test_bad_program_is_one_line(clean_env: dict[str, str], tmp_path: Path) -> N
     assert result.stderr == f"clevercloud_tcp.run: PROGRAM: {ROOT / 'examples'} {not_a_program}\n"
 
 
+@pytest.mark.parametrize("missing", ["starlette", "uvicorn"])
+def test_emulator_without_its_extra_is_one_line_and_leaves_no_folder(missing: str, clean_env: dict[str, str], tmp_path: Path) -> None:
+    hidden = f"import runpy, sys; sys.modules[{missing!r}] = None; sys.argv[0] = 'run'; runpy.run_module('clevercloud_tcp.run', run_name='__main__')"
+    done = subprocess.run([sys.executable, "-c", hidden, str(EXAMPLE), "up", "--emulator"], capture_output=True, text=True, env=clean_env, cwd=tmp_path)
+    assert done.returncode != 0
+    assert done.stderr.strip() == f"clevercloud_tcp.run: --emulator: the emulator needs {missing}, which is not installed: pip install 'clevercloud-tcp[emulator]'"
+    assert not (tmp_path / ".pulumi-local").exists()
+
+
 def test_a_relative_program_is_found_after_the_change_of_folder(clean_env: dict[str, str], tmp_path: Path) -> None:
     # As docs/dynamic-provider.md runs it: PROGRAM relative to where the command is typed.
     shutil.copytree(EXAMPLE, tmp_path / "examples" / "python-dynamic")

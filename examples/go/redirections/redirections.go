@@ -49,9 +49,9 @@ func Program(ctx *pulumi.Context) error {
 	ctx.Export("primaryNamespace", primary.Namespace)
 	ctx.Export("primaryPort", primary.Port)
 	ctx.Export("primaryUrl", primary.Url)
-	// `url` is absent when the app has no domain on that namespace: then there is no string to give.
+	// `url` is empty when the app has no domain on that namespace: then there is no string to give.
 	ctx.Export("mqttUri", primary.Url.ApplyT(func(url *string) *string {
-		if url == nil {
+		if url == nil || *url == "" {
 			return nil
 		}
 		uri := strings.Replace(*url, "tcp:", "mqtt:", 1)

@@ -110,7 +110,7 @@ class CleverCloudClient:
             if owner_id not in self._owner_ids:
                 raise _as(errors.OwnerNotFound, exc, f"Check {owner}.") from None
             if not known():
-                hint = f"Check app_id (app_<uuid>) and that it belongs to the owner used: {owner}, or the one found for the credentials."
+                hint = f"Check {errors.named('appId')} (app_<uuid>) and that it belongs to the owner used: {owner}, or the one found for the credentials."
                 raise _as(errors.AppNotFound, exc, hint) from None
 
     def _get_list(self, path: str, operation: str, owner_id: str, app_id: str | None = None) -> Any:

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from ..errors import InputError
+from ..errors import InputError, named, python_name
 
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 # Used with fullmatch only: `$` would let a trailing newline through. ASCII: under IGNORECASE,
@@ -23,20 +23,11 @@ OWNER_ID = re.compile(rf"(?:orga|user)_{UUID}", re.ASCII)
 NAMESPACE = re.compile(_LABEL, re.ASCII)
 HOSTNAME = re.compile(rf"(?=.{{1,253}}\Z)(?:{_LABEL}\.)*{_LABEL}", re.ASCII | re.IGNORECASE)
 
-# camelCase property -> the snake_case name a Python user writes.
-PYTHON_NAMES = {
-    "appId": "app_id",
-    "namespace": "namespace",
-    "ownerId": "owner_id",
-    "host": "host",
-    "adopt": "adopt",
-    "port": "port",
-    "url": "url",
-    "adopted": "adopted",
-}
-CAMEL_NAMES = {snake: camel for camel, snake in PYTHON_NAMES.items()}
 INPUTS = ("appId", "namespace", "ownerId", "host", "adopt")
 OUTPUTS = ("appId", "namespace", "ownerId", "host", "adopt", "port", "url", "adopted")
+# camelCase property -> the snake_case name a Python user writes.
+PYTHON_NAMES = {prop: python_name(prop) for prop in OUTPUTS}
+CAMEL_NAMES = {snake: camel for camel, snake in PYTHON_NAMES.items()}
 DEFAULT_NAMESPACE = "default"
 # `host` as check() leaves it when a host given before is now left out: find the app's domain again.
 # (diff sees only the old outputs, which cannot tell a given host from a found one.)
@@ -50,7 +41,7 @@ def _shown(value: object) -> str:
 def check_app_id(value: object) -> str:
     if not isinstance(value, str) or not APP_ID.fullmatch(value):
         raise InputError(
-            "app_id",
+            "appId",
             f"expected an application id like app_<uuid> (`clever applications` or the console shows it), "
             f"got {_shown(value)}",
         )
@@ -60,9 +51,9 @@ def check_app_id(value: object) -> str:
 def check_owner_id(value: object) -> str:
     if not isinstance(value, str) or not OWNER_ID.fullmatch(value):
         raise InputError(
-            "owner_id",
+            "ownerId",
             f"expected an organisation id orga_<uuid> or a user id user_<uuid>, got {_shown(value)}; "
-            "or leave owner_id out to have it found from the application",
+            f"or leave {named('ownerId')} out to have it found from the application",
         )
     return value
 
@@ -84,7 +75,7 @@ def check_host(value: object) -> str:
         raise InputError(
             "host",
             f"expected a domain name such as db.example.com (no scheme, no port, no path), got {_shown(value)}; "
-            "or leave host out to use the application's domain",
+            f"or leave {named('host')} out to use the application's domain",
         )
     return value.lower()
 
@@ -137,5 +128,7 @@ class TcpRedirectionInputs(BaseModel):
         return f"{self.app_id}/{self.namespace}"
 
 
-def tcp_url(host: str | None, port: int | None) -> str | None:
-    return f"tcp://{host}:{port}" if host and port else None
+def tcp_url(host: str | None, port: int | None) -> str:
+    """The address clients dial; empty, not absent, without a host: the Python SDK shows an absent
+    output as unknown in every preview, so a stack with no change would show one."""
+    return f"tcp://{host}:{port}" if host and port else ""

@@ -143,7 +143,7 @@ def _check_new_owner(session: Session, owner_id: str, app_id: str) -> None:
         session.client.list_tcp_redirections(owner_id, app_id)
     except errors.ApiError as exc:
         raise errors.InputError(
-            "owner_id",
+            "ownerId",
             f"{owner_id} is not an owner of application {app_id} that these credentials can use "
             f"(HTTP {exc.status}: {exc.api_message}); nothing was changed: the current redirection stays",
         ) from None
@@ -181,8 +181,8 @@ def preview_update(olds: Mapping[str, Any], news: Mapping[str, Any]) -> dict[str
     return outputs
 
 
-def _conflict(exc: errors.AlreadyExists, inputs: TcpRedirectionInputs, port: int) -> errors.AlreadyExists:
-    return errors.AlreadyExists(
+def _conflict(exc: errors.AlreadyExists, inputs: TcpRedirectionInputs, port: int) -> errors.Unrecorded:
+    return errors.Unrecorded(
         exc.status,
         f"application {inputs.app_id} already has a TCP redirection in namespace {inputs.namespace!r}, on "
         f"port {port}, that this stack does not record (made outside it, by an earlier run whose answer "
@@ -234,7 +234,7 @@ def parse_id(id_: str) -> tuple[str, str]:
         return check_app_id(app_id), check_namespace(namespace)
     except errors.InputError as exc:
         raise errors.InputError(
-            "id", f"expected <app_id>/<namespace>, e.g. app_<uuid>/cleverapps, got {id_!r} ({exc.reason})"
+            "id", f"expected <{errors.named('appId')}>/<namespace>, e.g. app_<uuid>/cleverapps, got {id_!r} ({exc.reason})"
         ) from None
 
 

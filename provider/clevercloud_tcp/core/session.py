@@ -73,8 +73,8 @@ class Session:
                 404,
                 f"application {app_id} is not among the applications these credentials can see "
                 f"({self.settings.source})",
-                operation="find the owner of app_id",
-                hint="Check app_id, and that the credentials belong to a member of the application's owner.",
+                operation=f"find the owner of {errors.named('appId')}",
+                hint=f"Check {errors.named('appId')}, and that the credentials belong to a member of the application's owner.",
             )
         return owner
 
@@ -94,7 +94,7 @@ class Session:
                     favourite = self._favourites[key]
         except errors.CleverCloudError as exc:
             raise errors.LookupFailed(
-                f"finding the domain of {app_id} that clients dial (for url) failed: {exc} "
+                f"finding the domain of {app_id} that clients dial (for url) failed: {exc.marked} "
                 "Give `host` on the resource to skip this look-up."
             ) from None
         return pick_default_host(vhosts, namespace, favourite)

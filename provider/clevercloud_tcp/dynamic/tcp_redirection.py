@@ -61,7 +61,7 @@ class TcpRedirection(pulumi.dynamic.Resource, module="clevercloud-tcp", name="Tc
     port: pulumi.Output[int]
     """The public port the platform assigned."""
     url: pulumi.Output[str | None]
-    """`tcp://host:port`, when `host` is known."""
+    """`tcp://host:port`; empty when `host` is absent (absent in a state an earlier version wrote, until a refresh)."""
     adopted: pulumi.Output[bool]
     """Whether create took over a redirection that already existed (`adopt`)."""
 

@@ -30,8 +30,21 @@ __all__ = [
     "TokenPair",
     "User",
     "build_app",
+    "missing_extra",
     "organisation_fixture",
 ]
+
+EXTRA = "pip install 'clevercloud-tcp[emulator]'"
+
+
+def missing_extra() -> str | None:
+    """Why the emulator cannot run here, in one line that says what to install; None when it can."""
+    try:
+        import starlette  # noqa: F401
+        import uvicorn  # noqa: F401
+    except ImportError as exc:
+        return f"the emulator needs {exc.name or 'starlette and uvicorn'}, which is not installed: {EXTRA}"
+    return None
 
 
 def __getattr__(name: str) -> Any:

@@ -15,10 +15,10 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
+from . import missing_extra
 from .fixture import DEFAULT_FIXTURE, Fixture, FixtureError
 
 PROG = "python -m clevercloud_tcp.emulator"
-EXTRA = "pip install 'clevercloud-tcp[emulator]'"
 
 
 class _QuietDrops(logging.Filter):
@@ -32,8 +32,15 @@ class _QuietDrops(logging.Filter):
         return not (record.exc_info and isinstance(record.exc_info[1], self.dropped))
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """A bad option is one line too, not argparse's usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        fail(f"{message} (--help lists the options)")
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog=PROG, description=__doc__)
+    parser = _OneLineParser(prog=PROG, description=__doc__)
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     parser.add_argument(
         "--allow-remote",
@@ -109,12 +116,11 @@ def main(argv: list[str] | None = None) -> None:
     if not is_loopback(args.host) and not args.allow_remote:
         fail(f"--host {args.host} is not a loopback address; add --allow-remote to listen there anyway")
     fixture = load_fixture(args)
-    try:  # the [emulator] extra; everything before works without it
-        import uvicorn
+    if missing := missing_extra():  # everything before works without the [emulator] extra
+        fail(missing)
+    import uvicorn
 
-        from .app import DroppedConnection, build_app
-    except ImportError as exc:
-        fail(f"the emulator needs {exc.name or 'starlette and uvicorn'}, which is not installed: {EXTRA}")
+    from .app import DroppedConnection, build_app
     try:
         app = build_app(fixture, args.state, args.seed)
     except sqlite3.Error as exc:

@@ -137,6 +137,11 @@ class EmulatorProcess:
         """Arms a fault rule; see `FaultRule` for its fields."""
         self._call("POST", "faults", rule)
 
+    def faults(self) -> list[dict[str, Any]]:
+        """The armed fault rules that still have uses left (`left`): a request takes one as it arrives."""
+        armed: list[dict[str, Any]] = self._call("GET", "faults")
+        return armed
+
     def clear_faults(self) -> None:
         self._call("DELETE", "faults")
 

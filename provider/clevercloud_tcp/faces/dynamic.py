@@ -32,11 +32,15 @@ from pulumi.runtime.rpc import UNKNOWN
 from .. import errors
 from ..config import DYNAMIC_KEYS, OPTION_KEYS, key_problems, settings_problems
 from ..core import functions, resource
-from ..core.inputs import PYTHON_NAMES
 from ..core.session import Deployment, Session
 from ..hosting import engine_address, start_provider_process
 from .engine_log import pass_warnings_to
 
+# docs/recovery.md's routes for Python programs: in a project folder, or run by `clevercloud_tcp.run`.
+RECOVERY = (
+    "`python -m clevercloud_tcp.recover` in the project folder, or `python -m clevercloud_tcp.run PROGRAM "
+    "recover` if you run the program that way (see the provider's docs/recovery.md)"
+)
 # The configuration this face reads: the whole stack config's keys of both namespaces.
 CONFIG_KEYS = (*DYNAMIC_KEYS.all(), *OPTION_KEYS)
 
@@ -109,7 +113,7 @@ class TcpRedirectionProvider(ResourceProvider):
         checked = resource.check(_core_values(olds), _core_values(news))
         # No property: the engine then prints our reason alone, which names the field as Python spells it
         # (with one, it would also print the schema's name: two names for one field).
-        failures = [CheckFailure("", f"{PYTHON_NAMES[f.prop]}: {f.reason}") for f in checked.failures]
+        failures = [CheckFailure("", str(errors.InputError(f.prop, f.reason))) for f in checked.failures]
         if getattr(self, "_refused", ""):
             failures.insert(0, CheckFailure("", self._refused))
         return CheckResult({k: UNKNOWN if v is resource.UNKNOWN else v for k, v in checked.inputs.items()}, failures)
@@ -124,7 +128,10 @@ class TcpRedirectionProvider(ResourceProvider):
         )
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        id_, outs = resource.create(self.session(), props)
+        try:
+            id_, outs = resource.create(self.session(), props)
+        except errors.Unrecorded as exc:
+            raise exc.with_recovery(RECOVERY) from None
         return CreateResult(id_, outs)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:

@@ -75,7 +75,7 @@ type TcpRedirection struct {
 	OwnerId pulumi.StringOutput `pulumi:"ownerId"`
 	// The public port the platform assigned on the namespace, above 5000 (for example `5123`). It stays the same until the redirection is replaced; `pulumi refresh` reads the new one of a redirection re-created outside Pulumi.
 	Port pulumi.IntOutput `pulumi:"port"`
-	// `tcp://host:port`, for example `tcp://app-1e5a7b5f-….cleverapps.io:5123`. Absent when `host` is (no host given and none found among the application's domains); build the address from `port` and your own domain then.
+	// `tcp://host:port`, for example `tcp://app-1e5a7b5f-….cleverapps.io:5123`. Empty when `host` is absent (no host given and none found among the application's domains); build the address from `port` and your own domain then.
 	Url pulumi.StringPtrOutput `pulumi:"url"`
 }
 
@@ -226,7 +226,7 @@ func (o TcpRedirectionOutput) Port() pulumi.IntOutput {
 	return o.ApplyT(func(v *TcpRedirection) pulumi.IntOutput { return v.Port }).(pulumi.IntOutput)
 }
 
-// `tcp://host:port`, for example `tcp://app-1e5a7b5f-….cleverapps.io:5123`. Absent when `host` is (no host given and none found among the application's domains); build the address from `port` and your own domain then.
+// `tcp://host:port`, for example `tcp://app-1e5a7b5f-….cleverapps.io:5123`. Empty when `host` is absent (no host given and none found among the application's domains); build the address from `port` and your own domain then.
 func (o TcpRedirectionOutput) Url() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *TcpRedirection) pulumi.StringPtrOutput { return v.Url }).(pulumi.StringPtrOutput)
 }

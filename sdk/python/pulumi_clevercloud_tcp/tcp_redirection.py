@@ -335,7 +335,7 @@ class TcpRedirection(pulumi.CustomResource):
     @pulumi.getter
     def url(self) -> pulumi.Output[Optional[_builtins.str]]:
         """
-        `tcp://host:port`, for example `tcp://app-1e5a7b5f-….cleverapps.io:5123`. Absent when `host` is (no host given and none found among the application's domains); build the address from `port` and your own domain then.
+        `tcp://host:port`, for example `tcp://app-1e5a7b5f-….cleverapps.io:5123`. Empty when `host` is absent (no host given and none found among the application's domains); build the address from `port` and your own domain then.
         """
         return pulumi.get(self, "url")
 

@@ -18,12 +18,17 @@ from pulumi.provider.experimental.property_value import PropertyValue
 from ... import errors
 from ...config import PACKAGE, PLUGIN_KEYS, SECRET_NAMES, ConfigKeys, given_in_clear, settings_problems
 from ...core import functions, resource
-from ...core.inputs import CAMEL_NAMES, FIND_HOST
+from ...core.inputs import FIND_HOST
 from ...core.session import Deployment, Session
 from ..engine_log import RESOURCE
 from .values import plain, secret_names, wire
 
 TYPE = f"{PACKAGE}:index:TcpRedirection"
+# docs/recovery.md's route with the `pulumi` CLI alone, for programs in any language.
+RECOVERY = (
+    "`pulumi cancel --yes`, `pulumi refresh --clear-pending-creates --yes`, then "
+    "`CLEVERCLOUD_TCP_RECOVER=true pulumi up` (see the provider's docs/recovery.md)"
+)
 # What the engine itself may put among a provider's config inputs.
 ENGINE_KEYS = {"version", "pluginDownloadURL"}
 T = TypeVar("T")
@@ -48,7 +53,7 @@ def _settings(inputs: dict[str, Any]) -> dict[str, object]:
 
 def _failures(failures: list[resource.Failure]) -> list[p.CheckFailure]:
     # The engine prints "property appId value … has a problem: <reason>": the schema's name, once.
-    return [p.CheckFailure(f.prop, f.reason) for f in failures]
+    return [p.CheckFailure(f.prop, errors.spell(f.reason, errors.schema_name)) for f in failures]
 
 
 def _diff_kind(name: str, plan: resource.Plan, news: dict[str, Any]) -> p.PropertyDiffKind:
@@ -118,8 +123,7 @@ class TcpRedirectionPlugin(p.Provider):
         try:
             return p.InvokeResponse(return_value=wire(await self._run(lambda: functions.call(name, self.session(), args))))
         except errors.InputError as exc:
-            prop = CAMEL_NAMES[exc.field]
-            return p.InvokeResponse(failures=[p.CheckFailure(prop, f"{prop}: {exc.reason}")])
+            return p.InvokeResponse(failures=[p.CheckFailure(exc.field, exc.spelled(errors.schema_name))])
 
     async def check(self, request: p.CheckRequest) -> p.CheckResponse:
         checked = resource.check(plain(request.old_inputs), plain(request.new_inputs))
@@ -145,7 +149,10 @@ class TcpRedirectionPlugin(p.Provider):
         if request.preview:
             id_, outputs = resource.preview(props)
         else:
-            id_, outputs = await self._run(lambda: resource.create(self.session(), props))
+            try:
+                id_, outputs = await self._run(lambda: resource.create(self.session(), props))
+            except errors.Unrecorded as exc:
+                raise exc.with_recovery(RECOVERY) from None
         return p.CreateResponse(resource_id=id_, properties=wire(outputs, secrets))
 
     async def read(self, request: p.ReadRequest) -> p.ReadResponse:

@@ -18,7 +18,7 @@ import grpc.aio
 from pulumi.provider.experimental.server import ProviderServicer
 from pulumi.runtime.proto import provider_pb2_grpc
 
-from ...errors import CleverCloudError
+from ...errors import CleverCloudError, schema_name
 from ...hosting import engine_address, start_provider_process
 from ..engine_log import pass_warnings_to
 from .face import TcpRedirectionPlugin
@@ -36,9 +36,10 @@ Context = grpc.aio.ServicerContext[Any, Any]
 
 def _message(exc: BaseException) -> str:
     # The SDK's wrapper re-raises as a new Exception from inside its handler: ours is the context.
+    # Inputs are named as TypeScript, Go and YAML programs write them (`appId`).
     for candidate in (exc, exc.__context__):
         if isinstance(candidate, CleverCloudError):
-            return str(candidate)
+            return candidate.spelled(schema_name)
     return f"internal error of the clevercloud-tcp provider: {exc.__context__ or exc}".splitlines()[0]
 
 
