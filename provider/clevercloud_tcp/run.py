@@ -29,6 +29,7 @@ import yaml
 from pulumi import automation as auto
 
 from .config import ALLOW_HTTP_KEY, DYNAMIC_KEYS
+from .emulator import missing_extra
 from .runtime.local_stack import NO_PULUMI, PASSPHRASE, engine_env, find_pulumi, first_error, local_stack
 from .runtime.recovery import RECOVER, StackSteps, recover
 
@@ -207,11 +208,9 @@ def _emulator(state_dir: Path, wanted: bool) -> Iterator[tuple[dict[str, str], d
     if not wanted:
         yield {}, {}
         return
-    from .emulator import DEFAULT_FIXTURE, missing_extra
+    from .emulator import DEFAULT_FIXTURE
     from .emulator.process import EmulatorProcess
 
-    if missing := missing_extra():  # said before the backend folder is made, so none is left empty
-        raise UsageError(f"--emulator: {missing}")
     state, port_file = state_dir / "emulator.sqlite", state_dir / "emulator.port"
     state_dir.mkdir(parents=True, exist_ok=True)
     # The same port every time: destroy and refresh use the endpoint recorded by the last `up`.
@@ -283,6 +282,8 @@ def run(args: argparse.Namespace) -> None:
     own_passphrase = os.environ.get("PULUMI_CONFIG_PASSPHRASE")
     if not own_passphrase and not args.emulator:
         raise UsageError(PASSPHRASE_NEEDED)
+    if args.emulator and (missing := missing_extra()):  # said before the backend folder is made, so none is left empty
+        raise UsageError(f"--emulator: {missing}")
     secrets = secret_values(args.secret, sys.stdin)
     passphrase = own_passphrase or PASSPHRASE
     os.umask(0o077)  # what the engine, the CLI and the emulator write here is the user's alone
