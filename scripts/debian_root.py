@@ -22,8 +22,8 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 SUITE = "bullseye"  # Debian 11, glibc 2.31: the oldest Debian its registry still serves (buster is gone)
 GLIBC = "2.31"
@@ -32,8 +32,7 @@ DISTRO = "debian-11"  # as a package URL's distro qualifier names it
 KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg"
 
 
-@dataclass(frozen=True)
-class Source:
+class Source(NamedTuple):
     """A Debian source package whose orig tarball is upstream's release, from the suite serving that version."""
 
     package: str
@@ -53,6 +52,11 @@ class Source:
 # here and raise the floor there (the roots are then made anew: they are keyed by this recipe).
 PYTHON_SOURCE = Source("python3.13", "3.13.15-1", "sid", security=False)
 OPENSSL_SOURCE = Source("openssl", "3.5.7-1~deb13u2", "trixie", security=False)
+# What OpenSSL is built without (`./Configure no-<feature>`): see _build_script.
+OPENSSL_WITHOUT = (
+    "docs", "tests", "apps", "module", "legacy", "engine", "dso", "comp", "quic", "dtls", "ssl3", "srp", "gost",
+    "idea", "camellia", "aria", "seed", "bf", "cast", "rc2", "rc4", "rc5", "md4", "mdc2", "whirlpool", "sm2", "sm3", "sm4",
+)  # fmt: skip
 PYTHON_LINE = PYTHON_SOURCE.package.removeprefix("python")
 PYTHON = f"/opt/python/bin/python{PYTHON_LINE}"
 # What the build needs from the root: the compiler and the tools PyInstaller runs (ldd, objdump, strip),
@@ -268,24 +272,27 @@ def _fetch_source(source: Source) -> str:
 
 
 def _build_script() -> str:
-    # OpenSSL: static libraries only, and only what _ssl and _hashlib link (no apps, docs, tests, engines,
-    # loadable modules); its own config folder, which no user's system has, so no distribution's
-    # openssl.cnf (written for its own OpenSSL) is read at start-up.
+    # OpenSSL: shared libraries (ssl and hashlib then share one libcrypto, which PyInstaller bundles once),
+    # and only what they use: no apps, docs, tests, engines or loadable modules, no legacy provider, and
+    # none of the ciphers and protocols that TLS 1.2/1.3 clients and hashlib do not offer. Its own config
+    # folder, which no user's system has: no distribution's openssl.cnf (written for its own OpenSSL) is
+    # read at start-up.
     # CPython: --disable-test-modules (no test package or test extensions: half the install's compile
-    # time); rpath: the interpreter finds its libpython without LD_LIBRARY_PATH; PyInstaller bundles it.
+    # time); rpaths: the interpreter finds its libpython, ssl and hashlib their OpenSSL, without
+    # LD_LIBRARY_PATH; PyInstaller bundles those libraries.
     return f"""
         mkdir -p /tmp/sources && cd /tmp/sources
         {_fetch_source(OPENSSL_SOURCE)}
         cd "$unpacked"
-        ./Configure no-shared no-docs no-tests no-apps no-module no-engine no-dso no-comp no-quic \\
-            --prefix=/opt/openssl --openssldir=/opt/openssl/ssl --libdir=lib >/dev/null
+        ./Configure shared {" ".join(f"no-{feature}" for feature in OPENSSL_WITHOUT)} \\
+            --prefix=/opt/openssl --openssldir=/opt/openssl/ssl --libdir=lib -Wl,-rpath,/opt/openssl/lib >/dev/null
         make -s -j"$(nproc)" build_libs >/dev/null
         make -s install_dev >/dev/null
         cd /tmp/sources
         {_fetch_source(PYTHON_SOURCE)}
         cd "$unpacked"
         ./configure --quiet --prefix=/opt/python --enable-shared --disable-test-modules --with-ensurepip=install \\
-            --with-openssl=/opt/openssl LDFLAGS=-Wl,-rpath,/opt/python/lib
+            --with-openssl=/opt/openssl --with-openssl-rpath=auto LDFLAGS=-Wl,-rpath,/opt/python/lib
         make -s -j"$(nproc)" >/dev/null
         make -s install COMPILEALL_OPTS=-j0 >/dev/null
         {PYTHON} -c 'import ssl, zlib, ctypes, _hashlib, _decimal, _asyncio, _json

@@ -164,7 +164,9 @@ def build_in_debian_root(arch: str, work: Path) -> tuple[Path, bom.BuildFacts]:
         with debian_root.scratch_in(root, "plugin-build-") as (outside, inside):
             export_tracked(outside / "src")
             (outside / "plugin_entry.py").write_text(ENTRY)
-            env = {"SOURCE_DATE_EPOCH": str(EPOCH), **debian_root.host_pip_settings(outside, inside)}
+            # PyInstaller's cache of processed binaries in this build's folder: two builds at once in the
+            # root would write one shared index and leave it corrupt (the next build then fails).
+            env = {"SOURCE_DATE_EPOCH": str(EPOCH), "PYINSTALLER_CONFIG_DIR": f"{inside}/pyinstaller", **debian_root.host_pip_settings(outside, inside)}
             copy_build_venv(root, f"{inside}/src", f"{inside}/venv", env, log)
             python = f"{inside}/venv/bin/python"
             hooks = f"{inside}/src/scripts/pyinstaller_hooks"
