@@ -184,8 +184,9 @@ def build_in_debian_root(arch: str, work: Path) -> tuple[Path, bom.BuildFacts]:
                 env=env,
             )
             listed = debian_root.in_root(root, f"{python} -c {shlex.quote(bom.DISTRIBUTIONS)} {inside}/dist/{PLUGIN}/_internal", "listing the bundled distributions")
-            packages = debian_root.in_root(root, "dpkg-query -W -f '${Package} ${Version}\\n' zlib1g 'libffi[0-9]*'", "reading the bundled Debian packages")
-            facts = bom.BuildFacts.parse(listed, dict(line.split(" ", 1) for line in packages.splitlines()), debian_root.DISTRO)
+            packages = debian_root.in_root(root, "dpkg-query -W -f '${Package} ${Version}\\n' zlib1g 'libffi[0-9]'", "reading the bundled Debian packages")
+            installed = dict(line.split(" ", 1) for line in packages.splitlines() if line.strip().count(" ") == 1)  # known, not installed: no version
+            facts = bom.BuildFacts.parse(listed, installed, debian_root.DISTRO)
             shutil.copytree(outside / "dist" / PLUGIN, work / "dist" / PLUGIN, symlinks=True)
     except debian_root.RootError as err:
         raise ReleaseError(str(err)) from None
