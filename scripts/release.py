@@ -49,13 +49,14 @@ HOOKS = ROOT / "scripts" / "pyinstaller_hooks"
 # Modules PyInstaller would bundle because something names them, which the plugin never imports: the build
 # and test tools of the build environment (setuptools would also add a start-up hook), the standard
 # library's tools for people (debuggers, docs, tests, mail, XML, GUI), pydantic's v1 copy and plugins.
+# (Not glob: CPython 3.13's pathlib imports it, and PyInstaller's inspect hook imports pathlib.)
 # tests/test_release_build.py runs the plugin under strace and fails on any top-level module it never opens.
 EXCLUDED = (
     "setuptools", "pkg_resources", "_distutils_hack", "pytest", "_pytest", "hypothesis", "debugpy", "IPython",
     "unittest", "doctest", "pdb", "bdb", "cmd", "code", "codeop", "pydoc", "pydoc_data", "xmlrpc", "xml", "pyexpat",
     "smtplib", "ftplib", "netrc", "webbrowser", "tkinter", "sqlite3", "dbm", "shelve", "pickletools", "_pydecimal",
     "optparse", "getopt", "getpass", "tty", "termios", "xdrlib", "symtable", "tracemalloc", "py_compile", "runpy",
-    "socketserver", "http.server", "configparser", "tomllib", "statistics", "_statistics", "colorsys", "glob",
+    "socketserver", "http.server", "configparser", "tomllib", "statistics", "_statistics", "colorsys",
     "mmap", "resource", "grp", "_posixshmem", "_multiprocessing", "multiprocessing.shared_memory",
     "_md5", "_sha1", "_sha256", "_sha3", "pprint",
     "_multibytecodec", "_codecs_jp", "_codecs_kr", "_codecs_cn", "_codecs_tw", "_codecs_hk", "_codecs_iso2022",
