@@ -56,6 +56,7 @@ OPENSSL_SOURCE = Source("openssl", "3.5.7-1~deb13u2", "trixie", security=False)
 OPENSSL_WITHOUT = (
     "docs", "tests", "apps", "module", "legacy", "engine", "dso", "comp", "quic", "dtls", "ssl3", "srp", "gost",
     "idea", "camellia", "aria", "seed", "bf", "cast", "rc2", "rc4", "rc5", "md4", "mdc2", "whirlpool", "sm2", "sm3", "sm4",
+    "cmp", "cms", "ts", "ocsp", "ct", "srtp", "ec2m", "rfc3779", "ml-dsa", "slh-dsa",
 )  # fmt: skip
 PYTHON_LINE = PYTHON_SOURCE.package.removeprefix("python")
 PYTHON = f"/opt/python/bin/python{PYTHON_LINE}"
