@@ -58,7 +58,7 @@ EXCLUDED = (
     "optparse", "getopt", "getpass", "tty", "termios", "xdrlib", "symtable", "tracemalloc", "py_compile", "runpy",
     "socketserver", "http.server", "configparser", "tomllib", "statistics", "_statistics", "colorsys",
     "mmap", "resource", "grp", "_posixshmem", "_multiprocessing", "multiprocessing.shared_memory",
-    "_md5", "_sha1", "_sha256", "_sha3", "pprint",
+    "_md5", "_sha1", "_sha256", "_sha2", "_sha3", "pprint", "_pydatetime", "csv", "_csv",
     "_multibytecodec", "_codecs_jp", "_codecs_kr", "_codecs_cn", "_codecs_tw", "_codecs_hk", "_codecs_iso2022",
     "_aix_support", "_bootsubprocess", "_py_abc", "_threading_local", "nturl2path",
     "pydantic.v1", "pydantic.mypy", "pydantic._hypothesis_plugin", "pydantic.experimental",
