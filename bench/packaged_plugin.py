@@ -5,6 +5,7 @@ client's POSTs."""
 
 from __future__ import annotations
 
+import importlib
 import statistics
 import subprocess
 import sys
@@ -13,7 +14,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from clevercloud_tcp.testing import load_module
 from clevercloud_tcp.testing.plugin_harness import NO_ENGINE, PLUGIN, PackagedPluginHost, PluginHost
 from common import TWO_NAMESPACES, Benchmark, Context, app_id, bare_lap, check_held, emulator, make_fixture, pairs, plugin_config
 from measure import Lap
@@ -22,7 +22,8 @@ from table import Section, fmt_ms
 
 ROOT = Path(__file__).resolve().parents[1]
 CONSOLE_SCRIPT = Path(sys.executable).parent / PLUGIN
-glibc_floor = load_module("glibc_floor", ROOT / "scripts" / "glibc_floor.py")
+sys.path.insert(0, str(ROOT / "scripts"))  # the release tools import each other by their plain names
+glibc_floor = importlib.import_module("glibc_floor")
 MAX_ARCHIVE_MIB, MAX_START_UP = 20, 0.25
 
 

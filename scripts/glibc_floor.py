@@ -14,10 +14,10 @@ import argparse
 import re
 import subprocess
 import sys
-import tarfile
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+
+import archive_contents
 
 NEED = re.compile(r"^\s+0x[0-9a-f]+ 0x[0-9a-f]+ \d+ GLIBC_(\d+(?:\.\d+)+)\s*$")
 Version = tuple[int, ...]
@@ -58,12 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("target", type=Path, help="a .tar.gz plugin archive or an unpacked folder")
     parser.add_argument("--max", type=parse, help="the newest glibc the files may need, e.g. 2.31")
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="glibc-floor-") as scratch:
-        folder = args.target
-        if args.target.is_file():
-            folder = Path(scratch)
-            with tarfile.open(args.target) as archive:
-                archive.extractall(folder, filter="data")
+    with archive_contents.unpacked(args.target) as folder:
         found = scan(folder)
     if not found:
         print(f"glibc_floor: no ELF file in {args.target}", file=sys.stderr)

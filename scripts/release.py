@@ -7,6 +7,8 @@
   `pulumi-resource-clevercloud-tcp-v<V>-<os>-<arch>.tar.gz`, executable at the root, no symlinks.
   On Linux it is built in a Debian 11 root (debian_root.py; needs root) so that it runs on glibc 2.31
   and newer; `--plugin-host native` builds it with this venv's Python instead (this machine's glibc).
+  The plugin's dependencies come from the hash-locked scripts/plugin-requirements.txt. Beside the
+  archive, its bill of materials `…-<os>-<arch>.cdx.json` (CycloneDX, bom.py).
 - packages: the npm tarball, the Python SDK's and the provider package's wheels and sdists, schema.json,
   and `checksums.txt` (sha256, `sha256sum -c` format) over every file in DIR, archives built elsewhere
   and copied into DIR first included. The Go SDK is published by tagging the commit (sdk/go/vX.Y.Z).
@@ -31,6 +33,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+import bom
 import debian_root
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,19 +43,22 @@ OSES = {"linux": "linux", "darwin": "darwin", "win32": "windows"}
 ARCHES = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
 # The build tools the Debian root's build venv gets (as the release extra pins them for the native build).
 BUILD_TOOLS = ("pyinstaller==6.22.3", "setuptools==84.2.1")
+# The plugin's dependencies, pinned with their hashes (pip-compile; its header says how to regenerate it).
+LOCK = Path("scripts") / "plugin-requirements.txt"
 HOOKS = ROOT / "scripts" / "pyinstaller_hooks"
 # Modules PyInstaller would bundle because something names them, which the plugin never imports: the build
 # and test tools of the build environment (setuptools would also add a start-up hook), the standard
 # library's tools for people (debuggers, docs, tests, mail, XML, GUI), pydantic's v1 copy and plugins.
+# (Not glob: CPython 3.13's pathlib imports it, and PyInstaller's inspect hook imports pathlib.)
 # tests/test_release_build.py runs the plugin under strace and fails on any top-level module it never opens.
 EXCLUDED = (
     "setuptools", "pkg_resources", "_distutils_hack", "pytest", "_pytest", "hypothesis", "debugpy", "IPython",
     "unittest", "doctest", "pdb", "bdb", "cmd", "code", "codeop", "pydoc", "pydoc_data", "xmlrpc", "xml", "pyexpat",
     "smtplib", "ftplib", "netrc", "webbrowser", "tkinter", "sqlite3", "dbm", "shelve", "pickletools", "_pydecimal",
     "optparse", "getopt", "getpass", "tty", "termios", "xdrlib", "symtable", "tracemalloc", "py_compile", "runpy",
-    "socketserver", "http.server", "configparser", "tomllib", "statistics", "_statistics", "colorsys", "glob",
+    "socketserver", "http.server", "configparser", "tomllib", "statistics", "_statistics", "colorsys",
     "mmap", "resource", "grp", "_posixshmem", "_multiprocessing", "multiprocessing.shared_memory",
-    "_md5", "_sha1", "_sha256", "_sha3", "pprint",
+    "_md5", "_sha1", "_sha256", "_sha2", "_sha3", "pprint", "_pydatetime", "csv", "_csv",
     "_multibytecodec", "_codecs_jp", "_codecs_kr", "_codecs_cn", "_codecs_tw", "_codecs_hk", "_codecs_iso2022",
     "_aix_support", "_bootsubprocess", "_py_abc", "_threading_local", "nturl2path",
     "pydantic.v1", "pydantic.mypy", "pydantic._hypothesis_plugin", "pydantic.experimental",
@@ -129,25 +135,30 @@ PRUNE = (
 
 
 def build_plugin(v: str, out: Path, work: Path, host: str) -> Path:
-    """The plugin for this machine's os/arch, archived for the engine."""
+    """The plugin for this machine's os/arch, archived for the engine, and its bill of materials beside it."""
     os_name, arch = platform_pair()
     if host == "debian11":
-        folder = build_in_debian_root(arch, work)
+        folder, facts = build_in_debian_root(arch, work)
     else:
         (work / "plugin_entry.py").write_text(ENTRY)
+        run([sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check", "--require-hashes", "-r", ROOT / LOCK], work)
         run([sys.executable, *pyinstaller_args(str(work / "plugin_entry.py"), str(work), str(HOOKS), strip=os_name == "linux")], work)
         folder = work / "dist" / PLUGIN
         run([sys.executable, "-c", PRUNE, folder], work)
+        listed = subprocess.run([sys.executable, "-c", bom.DISTRIBUTIONS, folder / "_internal"], capture_output=True, text=True, check=True)
+        facts = bom.BuildFacts.parse(listed.stdout)
     executable = PLUGIN + (".exe" if os_name == "windows" else "")
     if not (folder / executable).is_file():
         raise ReleaseError(f"PyInstaller made no {executable} in {folder}")
     target = out / archive_name(v, os_name, arch)
     write_archive(folder, target)
+    bom.write(target, facts, v, arch, EPOCH)
     return target
 
 
-def build_in_debian_root(arch: str, work: Path) -> Path:
-    """PyInstaller run in the cached Debian 11 root, on its own CPython, from a clean export of the checkout."""
+def build_in_debian_root(arch: str, work: Path) -> tuple[Path, bom.BuildFacts]:
+    """PyInstaller run in the cached Debian 11 root, on its own CPython, from a clean export of the checkout;
+    with what the bill of materials needs from the root (the distributions, the Debian packages bundled)."""
     log: list[str] = []
     try:
         root = debian_root.build_root(arch, log)
@@ -176,24 +187,31 @@ def build_in_debian_root(arch: str, work: Path) -> Path:
                 "the plugin's build in the Debian 11 root",
                 env=env,
             )
+            listed = debian_root.in_root(root, f"{python} -c {shlex.quote(bom.DISTRIBUTIONS)} {inside}/dist/{PLUGIN}/_internal", "listing the bundled distributions")
+            packages = debian_root.in_root(root, "dpkg-query -W -f '${Package} ${Version}\\n' zlib1g 'libffi[0-9]'", "reading the bundled Debian packages")
+            installed = dict(line.split(" ", 1) for line in packages.splitlines() if line.strip().count(" ") == 1)  # known, not installed: no version
+            facts = bom.BuildFacts.parse(listed, installed, debian_root.DISTRO)
             shutil.copytree(outside / "dist" / PLUGIN, work / "dist" / PLUGIN, symlinks=True)
     except debian_root.RootError as err:
         raise ReleaseError(str(err)) from None
     for line in log:
         print(f"release: {line}", file=sys.stderr)
-    return work / "dist" / PLUGIN
+    return work / "dist" / PLUGIN, facts
 
 
 def copy_build_venv(root: Path, src: str, target: str, env: dict[str, str], log: list[str]) -> None:
     """Copies the root's venv of the plugin's dependencies and the build tools to target (a path inside the
-    root), making it first if missing: one venv per pyproject.toml and BUILD_TOOLS, reused by every build.
+    root), making it first if missing: one venv per lock file, pyproject.toml and BUILD_TOOLS, reused by
+    every build. The dependencies are installed from the lock, each checked against its hashes.
 
     The lock covers the copy as well as the making: a build that makes a venv removes the others, so no
     build may be copying one meanwhile (two builds at once, as the suite's workers start them)."""
-    key = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + " ".join(BUILD_TOOLS).encode()).hexdigest()[:16]
+    inputs = (ROOT / LOCK).read_bytes() + (ROOT / "pyproject.toml").read_bytes() + " ".join(BUILD_TOOLS).encode()
+    key = hashlib.sha256(inputs).hexdigest()[:16]
     venv = f"/opt/build-venv-{key}"
     # A plain file, checked from here: bin/python is a link to /opt/python/..., which resolves only inside.
     complete = root / venv.lstrip("/") / debian_root.DONE
+    pip = f"{venv}.partial/bin/python -m pip install -q --disable-pip-version-check"
     with debian_root.locked(root.parent):
         if complete.is_file():
             log.append(f"build venv: reused {venv}")
@@ -204,8 +222,9 @@ def copy_build_venv(root: Path, src: str, target: str, env: dict[str, str], log:
                 f"""
                 rm -rf /opt/build-venv-*
                 {debian_root.PYTHON} -m venv {venv}.partial
-                {venv}.partial/bin/python -m pip install -q --disable-pip-version-check {shlex.join(BUILD_TOOLS)}
-                {venv}.partial/bin/python -m pip install -q --disable-pip-version-check --no-build-isolation {src}
+                {pip} {shlex.join(BUILD_TOOLS)}
+                {pip} --require-hashes -r {src}/{LOCK.as_posix()}
+                {pip} --no-deps --no-build-isolation {src}
                 touch {venv}.partial/{debian_root.DONE}
                 mv {venv}.partial {venv}
                 """,

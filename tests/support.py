@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 import shutil
@@ -15,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from types import ModuleType
 from typing import Any, NoReturn
 from urllib.parse import quote
 
@@ -53,6 +55,13 @@ def unavailable(reason: str) -> NoReturn:
 # --- the release, built as the release workflow builds it ---------------------------------------------
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+def script(name: str) -> ModuleType:
+    """A module of scripts/ (the release tools), which import each other by their plain names."""
+    if str(REPO / "scripts") not in sys.path:
+        sys.path.insert(0, str(REPO / "scripts"))
+    return importlib.import_module(name)
 
 
 def interpreter(minor: str) -> str:

@@ -9,6 +9,7 @@ skip without it, and fail under CLEVERCLOUD_TCP_REQUIRE_ALL (as in CI).
 from __future__ import annotations
 
 import hashlib
+import json
 import platform
 import re
 import shlex
@@ -26,7 +27,7 @@ import pytest
 
 from clevercloud_tcp.testing import load_module
 from clevercloud_tcp.testing.plugin_harness import PLUGIN
-from support import interpreter, release_from_fresh_clone, release_in_fresh_clone, unavailable
+from support import interpreter, release_from_fresh_clone, release_in_fresh_clone, script, unavailable
 
 ROOT = Path(__file__).resolve().parents[1]
 VERSION = (ROOT / "VERSION").read_text().strip()
@@ -38,7 +39,11 @@ pytestmark = pytest.mark.timeout(3600)
 GLIBC_FLOOR = (2, 31)
 MAX_ARCHIVE_MIB = 20
 debian_root = load_module("debian_root", ROOT / "scripts" / "debian_root.py")
-glibc_floor = load_module("glibc_floor", ROOT / "scripts" / "glibc_floor.py")
+glibc_floor = script("glibc_floor")
+bom = script("bom")
+# The interpreter the root builds, as the archive names its files: libpython3.13.so.1.0, python3.13/lib-dynload.
+PYTHON_DIR = f"python{debian_root.PYTHON_LINE}"
+LIBPYTHON = f"lib{PYTHON_DIR}.so.1.0"
 
 
 def require_root() -> None:
@@ -64,7 +69,7 @@ class Builds:
 
 def build_root_opt() -> dict[str, tuple[int, int]]:
     """What the build root's /opt holds, two levels down: each entry's inode and change time."""
-    opt = debian_root.cache_dir(ARCH) / "build" / "opt"
+    opt = debian_root.build_dir(ARCH) / "opt"
     found = {}
     for path in [*opt.iterdir(), *(p for d in opt.iterdir() if d.is_dir() and not d.is_symlink() for p in d.iterdir())]:
         info = path.lstat()
@@ -146,7 +151,7 @@ def test_no_file_in_the_archive_needs_a_glibc_newer_than_2_31(release: Path) -> 
     assert done.returncode == 0, done.stdout + done.stderr
     highest = re.search(r"highest GLIBC version needed: ([\d.]+)", done.stdout)
     assert highest and glibc_floor.parse(highest.group(1)) <= GLIBC_FLOOR, done.stdout
-    assert f" {PLUGIN}\n" in done.stdout and "libpython3.11.so.1.0" in done.stdout, "the scan saw the executable and libpython"
+    assert f" {PLUGIN}\n" in done.stdout and LIBPYTHON in done.stdout, "the scan saw the executable and libpython"
 
 
 def test_the_glibc_scan_names_a_file_that_needs_a_newer_glibc(tmp_path: Path) -> None:
@@ -176,6 +181,23 @@ def test_archive_is_at_most_20_mib_and_its_shared_libraries_are_stripped(release
     assert unstripped == [], "ELF files with their symbol tables"
 
 
+def test_the_archive_bundles_the_root_s_cpython_and_openssl_and_passes_the_release_gate(release: Path) -> None:
+    """What the issue asked of the Linux archive: CPython at the patch release the root builds, OpenSSL 3.5
+    LTS linked into ssl and hashlib (no bullseye libssl 1.1 beside them), both named in its bill of
+    materials, and scripts/check_archive.py (the release workflow's gate) satisfied."""
+    document = json.loads((release / bom.bom_name(ARCHIVE)).read_text())
+    versions = {c["name"]: c.get("version") for c in document["components"]}
+    assert versions["cpython"] == debian_root.PYTHON_SOURCE.upstream
+    assert versions["openssl"] == debian_root.OPENSSL_SOURCE.upstream
+    assert versions["pyinstaller"] == "6.22.3" and versions["clevercloud-tcp"] == VERSION
+    assert {"zlib", "libffi", "grpcio", "pydantic", "pulumi", "httpx"} <= set(versions)
+    purls = {c["name"]: c.get("purl", "") for c in document["components"]}
+    assert "+deb11u" in purls["zlib"], f"zlib is not bullseye-security's: {purls['zlib']}"
+    done = subprocess.run([sys.executable, ROOT / "scripts" / "check_archive.py", release / ARCHIVE], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert f"CPython {debian_root.PYTHON_SOURCE.upstream}, OpenSSL {debian_root.OPENSSL_SOURCE.upstream}, both maintained" in done.stdout
+
+
 def try_plugin(executable: Path | str, prefix: list[str]) -> str:
     """scripts/try_plugin.py, as the release workflow runs it on every archive: --version, then check, create,
     read and delete, each in a new plugin process, against the emulator on 127.0.0.1."""
@@ -203,7 +225,7 @@ def top_level(path: str) -> str:
     parts = path.split("/")
     if len(parts) == 1:
         return path  # the executable
-    if parts[1] == "python3.11":  # lib-dynload: one extension module each
+    if parts[1] == PYTHON_DIR:  # lib-dynload: one extension module each
         return parts[-1].split(".")[0]
     return re.sub(r"-[^-]+\.dist-info$", ".dist-info", parts[1].split(".cpython-")[0].removesuffix(".pyc"))
 
@@ -225,7 +247,7 @@ def test_everything_in_the_archive_is_something_the_plugin_opens(unpacked: Path,
     try_plugin(unpacked / PLUGIN, ["strace", "-ff", "-qq", "-e", "trace=openat", "-o", str(traces / "trace")])
     opened = {top_level(path) for path in opened_files(traces, unpacked)}
     bundled = {top_level(p.relative_to(unpacked).as_posix()) for p in unpacked.rglob("*") if p.is_file()}
-    assert {"libpython3.11", "grpc", "clevercloud_tcp", "certifi", "libssl"} <= {name.split(".so")[0] for name in opened}, opened
+    assert {LIBPYTHON.split(".so")[0], "grpc", "clevercloud_tcp", "certifi", "_ssl"} <= {name.split(".so")[0] for name in opened}, opened
     never_opened = sorted(bundled - opened - {PLUGIN} - set(NOT_OPENED_HERE))
     assert never_opened == [], f"bundled but never imported or read by the plugin: {never_opened}"
 

@@ -1,9 +1,10 @@
 """The GitHub Actions workflows: linted by the pinned actionlint, and saying what a release needs.
 
 ci.yml runs the project's test command; release.yml builds the plugin on every os/arch the engine can
-download, names each archive as the engine expects, checks the tag against VERSION, and publishes to
-npm, to PyPI (both Python packages) and the Go SDK's tag. Shell steps whose behaviour matters (the tag
-check, the sorting of the Python packages) are run here against stand-in files.
+download, names each archive as the engine expects, checks the tag against VERSION and main, gates each
+archive on what it holds, attests every file, and publishes to npm, to PyPI (both Python packages) and
+the Go SDK's tag. Actions run pinned by commit. Shell steps whose behaviour matters (the tag check, the
+sorting of the Python packages, the release that replaces nothing) are run here against stand-in files.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from typing import Any
 
 import pytest
 import yaml
+
+from support import script
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOWS = ROOT / ".github" / "workflows"
@@ -39,6 +42,9 @@ RUNNERS = {
 }
 VERSION = (ROOT / "VERSION").read_text().strip()
 BASH = shutil.which("bash")
+debian_root = script("debian_root")
+bom = script("bom")
+NODE_VERSIONS = {"22", "24"}  # Node.js 20 reached its end of life on 2026-04-30
 
 
 def load(name: str) -> dict[str, Any]:
@@ -191,12 +197,28 @@ def test_the_pinned_actionlint_is_the_one_used(actionlint: str) -> None:
 
 
 @pytest.mark.parametrize("name", ["ci.yml", "release.yml"])
-def test_actions_are_pinned_to_version_tags(name: str) -> None:
+def test_actions_are_pinned_by_commit_with_the_tag_named(name: str) -> None:
+    """A tag can be moved to other code, which would then run with the job's permissions and secrets."""
+    lines = [line.strip() for line in (WORKFLOWS / name).read_text().splitlines() if re.match(r"\s*(-\s+)?uses:", line)]
+    assert lines, f"{name} uses no action"
+    for line in lines:
+        assert re.fullmatch(r"(-\s+)?uses: [\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+(\.\d+){0,2}", line), f"{name}: `{line}` is not pinned by commit SHA with a `# vX.Y.Z` comment"
+
+
+@pytest.mark.parametrize("name", ["ci.yml", "release.yml"])
+def test_node_js_is_a_maintained_release(name: str) -> None:
+    for job_name, job in load(name)["jobs"].items():
+        for node in uses(job, "actions/setup-node"):
+            assert str(node["with"]["node-version"]) in NODE_VERSIONS, f"{name} {job_name} runs Node.js {node['with']['node-version']}"
+
+
+@pytest.mark.parametrize("name", ["ci.yml", "release.yml"])
+def test_no_step_puts_a_secret_on_a_command_line_or_traces_its_commands(name: str) -> None:
     for job_name, job in load(name)["jobs"].items():
         for step in steps(job):
-            if "uses" in step:
-                action, _, ref = str(step["uses"]).partition("@")
-                assert re.fullmatch(r"v\d+(\.\d+){0,2}", ref), f"{name} {job_name}: {step['uses']} is not pinned to a version tag"
+            script_text = step.get("run", "")
+            assert "secrets." not in script_text, f"{name} {job_name}: a secret expanded into a script (pass it through env)"
+            assert not re.search(r"set -\w*x|bash -\w*x", script_text), f"{name} {job_name}: command tracing prints values"
 
 
 # --- (b) the release matrix and the archive names ------------------------------------------------------
@@ -231,9 +253,10 @@ def test_release_archives_follow_the_engine_naming(release: dict[str, Any]) -> N
     for entry in job["strategy"]["matrix"]["include"]:
         context = {"matrix": entry, "needs": {"version": {"outputs": {"version": VERSION}}}, "github": {"ref_name": f"v{VERSION}"}}
         context["env"] = job_env(job, context)
-        path = render(str(upload["with"]["path"]), context)
-        assert path.startswith("dist/"), f"uploads {path}, not a file of dist/"
-        name = Path(path).name
+        paths = render(str(upload["with"]["path"]), context).split()
+        assert all(path.startswith("dist/") for path in paths), f"uploads {paths}, not files of dist/"
+        name = Path(paths[0]).name
+        assert [Path(path).name for path in paths] == [name, bom.bom_name(name)], "the archive and its bill of materials, together"
         match = ARCHIVE_NAME.match(name)
         assert match, f"{name} does not follow {PLUGIN}-v<version>-<os>-<arch>.tar.gz"
         assert (match["version"], match["os"], match["arch"]) == (VERSION, entry["os"], entry["arch"])
@@ -370,23 +393,104 @@ def test_release_runs_on_version_tags(release: dict[str, Any]) -> None:
     assert set(release["on"]) == {"push"}
 
 
+def repository_with_main(folder: Path) -> tuple[str, str]:
+    """A git repository in folder, as the version job's checkout leaves it (origin/main fetched), with
+    VERSION committed: (a commit on main, a commit on another branch only)."""
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=folder, capture_output=True, text=True, check=True)
+        return done.stdout.strip()
+
+    git("init", "-q", "-b", "main")
+    (folder / "VERSION").write_text(f"{VERSION}\n")
+    git("add", "VERSION")
+    git("commit", "-q", "-m", "on main")
+    on_main = git("rev-parse", "HEAD")
+    git("update-ref", "refs/remotes/origin/main", on_main)
+    git("checkout", "-q", "-b", "elsewhere")
+    git("commit", "-q", "--allow-empty", "-m", "not on main")
+    return on_main, git("rev-parse", "HEAD")
+
+
+def version_step_env(step: dict[str, Any], tag: str, sha: str, output: Path) -> dict[str, str]:
+    env_of_step = {k: render(str(v), {"github": {"ref_name": "TAG"}}) for k, v in (step.get("env") or {}).items()}
+    tag_var = next((k for k, v in env_of_step.items() if v == "TAG"), "GITHUB_REF_NAME")
+    return {tag_var: tag, "GITHUB_REF_NAME": tag, "GITHUB_SHA": sha, "GITHUB_OUTPUT": str(output)}
+
+
 def test_release_checks_the_tag_against_version_before_building(release: dict[str, Any], tmp_path: Path) -> None:
     jobs = release["jobs"]
     checker, step = version_check(release)
     for builder in jobs_running(jobs, r"scripts/release"):
         assert checker in upstream(jobs, builder), f"{builder} does not wait for the tag check"
-    env_of_step = {k: render(str(v), {"github": {"ref_name": "TAG"}}) for k, v in (step.get("env") or {}).items()}
-    tag_var = next((k for k, v in env_of_step.items() if v == "TAG"), "GITHUB_REF_NAME")
-
-    (tmp_path / "VERSION").write_text(f"{VERSION}\n")
+    on_main, _ = repository_with_main(tmp_path)
     output = tmp_path / "github_output"
-    good = run_step(step, tmp_path, {tag_var: f"v{VERSION}", "GITHUB_OUTPUT": str(output), "GITHUB_REF_NAME": f"v{VERSION}"})
+    good = run_step(step, tmp_path, version_step_env(step, f"v{VERSION}", on_main, output))
     assert good.returncode == 0, good.stdout + good.stderr
     assert f"version={VERSION}" in output.read_text().splitlines()
     for wrong in ("v0.1.1", "v0.1.0-rc.1", "0.1.0"):
-        bad = run_step(step, tmp_path, {tag_var: wrong, "GITHUB_OUTPUT": str(output), "GITHUB_REF_NAME": wrong})
+        bad = run_step(step, tmp_path, version_step_env(step, wrong, on_main, output))
         assert bad.returncode != 0, f"tag {wrong} passed against VERSION {VERSION}"
         assert wrong in bad.stdout + bad.stderr
+
+
+def test_release_refuses_a_tag_that_is_not_on_main(release: dict[str, Any], tmp_path: Path) -> None:
+    _, step = version_check(release)
+    assert load("release.yml")["jobs"]["version"]["steps"][0]["with"]["fetch-depth"] == 0, "origin/main must be fetched"
+    _, elsewhere = repository_with_main(tmp_path)
+    done = run_step(step, tmp_path, version_step_env(step, f"v{VERSION}", elsewhere, tmp_path / "github_output"))
+    assert done.returncode != 0
+    assert f"tag v{VERSION} ({elsewhere}) is not on main" in done.stdout + done.stderr
+
+
+def test_each_archive_passes_the_gate_before_it_is_uploaded_and_every_file_is_attested(release: dict[str, Any]) -> None:
+    jobs = release["jobs"]
+    plugin, job = plugin_job(release)
+    order = [s.get("run", "") or s.get("uses", "") for s in steps(job)]
+    gate = the_step(job, r"scripts/check_archive\.py")
+    assert re.search(r'python scripts/check_archive\.py "dist/\$ARCHIVE"', gate["run"]) and "if" not in gate, "every os/arch"
+    assert order.index(gate["run"]) < next(i for i, u in enumerate(order) if u.startswith("actions/upload-artifact"))
+    attesting = [name for name, j in jobs.items() if uses(j, "actions/attest-build-provenance")]
+    assert len(attesting) == 1, attesting
+    attest = jobs[attesting[0]]
+    (subject,) = uses(attest, "actions/attest-build-provenance")
+    (download,) = uses(attest, "actions/download-artifact")
+    assert subject["with"]["subject-path"] == f"{download['with']['path']}/*"
+    packages = the_job_running(jobs, r"scripts/release\s+.*--only[ =]packages")
+    assert download["with"]["name"] in {u["with"]["name"] for u in uses(jobs[packages], "actions/upload-artifact") if u["with"]["path"] == "dist/*"}
+    assert attest["permissions"] == {"contents": "read", "id-token": "write", "attestations": "write"}
+    assert attesting[0] in upstream(jobs, the_job_running(jobs, r"gh release (create|upload)")), "released before it is attested"
+
+
+def test_the_release_replaces_no_file_of_an_existing_release(release: dict[str, Any], tmp_path: Path) -> None:
+    jobs = release["jobs"]
+    assert "--clobber" not in (WORKFLOWS / "release.yml").read_text()
+    step = the_step(jobs[the_job_running(jobs, r"gh release create")], r"gh release create")
+    (tmp_path / "dist").mkdir()
+    (tmp_path / "dist" / "a.tar.gz").write_text("a")
+    (tmp_path / "dist" / "checksums.txt").write_text(subprocess.run(["sha256sum", "a.tar.gz"], cwd=tmp_path / "dist", capture_output=True, text=True).stdout)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    calls = tmp_path / "calls"
+    for exists in (True, False):
+        # A stand-in gh: `release view` answers whether the release exists; every call is recorded.
+        (bin_dir / "gh").write_text(f'#!/bin/sh\necho "$*" >>{calls}\n[ "$1 $2" = "release view" ] && exit {0 if exists else 1}\nexit 0\n')
+        (bin_dir / "gh").chmod(0o755)
+        calls.write_text("")
+        done = subprocess.run([BASH or "bash", "-eo", "pipefail", "-c", step["run"]], cwd=tmp_path, capture_output=True, text=True, timeout=60,
+                              env={"PATH": f"{bin_dir}:{os.environ['PATH']}", "TAG": f"v{VERSION}", "VERSION": VERSION, "GITHUB_REPOSITORY": "o/r"})  # fmt: skip
+        made = [line for line in calls.read_text().splitlines() if not line.startswith("release view")]
+        if exists:
+            assert done.returncode != 0 and made == [], f"an existing release was changed: {made}"
+            assert f"the release v{VERSION} exists already" in done.stdout + done.stderr
+        else:
+            assert done.returncode == 0, done.stderr
+            assert made and made[0].startswith(f"release create v{VERSION} dist/"), made
+
+
+def test_macos_and_windows_archives_bundle_the_linux_archive_s_cpython_line(release: dict[str, Any]) -> None:
+    _, job = plugin_job(release)
+    (python,) = uses(job, "actions/setup-python")
+    assert str(python["with"]["python-version"]) == debian_root.PYTHON_LINE
 
 
 def test_release_publishes_to_npm_with_provenance(release: dict[str, Any]) -> None:
@@ -465,7 +569,9 @@ def test_release_jobs_hold_least_privileges(release: dict[str, Any]) -> None:
         if re.search(r"scripts/release|npm install|pip install", runs(job)):
             assert set(granted.values()) <= {"read"}, f"{name} builds and may write: {granted}"
         if granted.get("id-token") == "write":
-            assert re.search(r"npm publish", runs(job)) or uses(job, "pypa/gh-action-pypi-publish"), name
+            assert re.search(r"npm publish", runs(job)) or uses(job, "pypa/gh-action-pypi-publish") or uses(job, "actions/attest-build-provenance"), name
+        if granted.get("attestations") == "write":
+            assert uses(job, "actions/attest-build-provenance"), name
         if granted.get("contents") == "write":
             assert re.search(r"gh release|git push", runs(job)), name
 
@@ -487,6 +593,5 @@ def test_ci_runs_the_test_command_on_pull_requests_and_main() -> None:
     (python,) = uses(job, "actions/setup-python")
     assert str(python["with"]["python-version"]) == "3.11"
     assert uses(job, "actions/setup-go")
-    (node,) = uses(job, "actions/setup-node")
-    assert str(node["with"]["node-version"]) == "20"
+    assert uses(job, "actions/setup-node")
     assert ci.get("permissions") == {"contents": "read"}
