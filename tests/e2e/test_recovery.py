@@ -322,7 +322,9 @@ def test_the_automation_route_recovers_a_killed_up(
     e2e_emulator.inject(**POSTS, count=1, delay=0.3)
     e2e_emulator.inject(**POSTS, count=len(APPS) - 1, delay=4.0)
     run_command.killed_once_writing("up", e2e_emulator, "POST")
-    time.sleep(4.5)  # the creates in flight end, and land
+    deadline = time.monotonic() + 60  # the creates in flight end (4 s after they came), and land
+    while len(keyed(held(e2e_emulator))) < len(APPS) and time.monotonic() < deadline:
+        time.sleep(0.2)
     assert len(keyed(held(e2e_emulator))) == len(APPS), "the creates did not land"
     if skip_checkpoints:
         assert run_command.recorded() == {}
