@@ -183,13 +183,25 @@ def _keyed(arch: str, kind: str, recipe: str) -> Path:
     return cache_dir(arch) / f"{kind}-{hashlib.sha256(recipe.encode()).hexdigest()[:12]}"
 
 
+# A root is made under the lock but used outside it: another checkout's build or test (two CI jobs of two
+# commits on one runner) may be in a root of another recipe right now. Each use marks the root, and a root
+# of another recipe is removed only once nobody has used it for this long.
+UNUSED_FOR = 24 * 3600
+
+
+def _mark_used(target: Path) -> None:
+    _run(["touch", target / DONE], f"marking {target.name} in use")
+
+
 def _remove_other_recipes(target: Path) -> None:
-    """Removes the roots of target's kind made by other recipes (and the unkeyed ones of earlier releases):
-    called under the lock, once target is made, so that an old root is neither reused nor kept."""
+    """Removes the roots of target's kind made by other recipes (and the unkeyed ones of earlier releases)
+    that nobody has used for a day, and unfinished ones: called under the lock, once target is made."""
     kind = target.name.split("-")[0]
     for other in target.parent.iterdir():
         if other != target and re.fullmatch(rf"{kind}(-[0-9a-f]{{12}})?(\.partial)?", other.name):
-            _remove(other)
+            done = other / DONE
+            if not done.is_file() or time.time() - done.stat().st_mtime > UNUSED_FOR:
+                _remove(other)
 
 
 BASE_RECIPE = f"debootstrap --variant=minbase --keyring={KEYRING} --force-check-gpg {SUITE}"
@@ -214,6 +226,7 @@ def base_root(arch: str, log: list[str] | None = None) -> Path:
             _remove_other_recipes(target)
             if log is not None:
                 log.append(f"debootstrap {SUITE}: {time.monotonic() - started:.0f} s")
+        _mark_used(target)
     return target
 
 
@@ -253,6 +266,7 @@ def build_root(arch: str, log: list[str] | None = None) -> Path:
             _remove_other_recipes(target)
             if log is not None:
                 log.append(f"build root: packages {packages - started:.0f} s, OpenSSL and CPython {time.monotonic() - packages:.0f} s")
+        _mark_used(target)
     return target
 
 

@@ -3,8 +3,10 @@ cache folders and messages. (The builds themselves are tests/test_release_build.
 
 from __future__ import annotations
 
+import os
 import re
 import stat
+import time
 from pathlib import Path
 
 import pytest
@@ -12,7 +14,7 @@ import tomllib
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from support import REPO, script
+from support import REPO, script, unavailable
 
 debian_root = script("debian_root")
 release = script("release")
@@ -69,17 +71,23 @@ def test_a_changed_recipe_gets_a_root_of_its_own(monkeypatch: pytest.MonkeyPatch
     assert debian_root.PYTHON_SOURCE.upstream == "3.13.99"
 
 
-def test_roots_of_other_recipes_are_removed_once_a_new_one_is_made(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_roots_of_other_recipes_are_removed_once_a_new_one_is_made_unless_in_use(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     try:
         debian_root.require_root()
     except debian_root.RootError as err:
-        pytest.skip(str(err))
+        unavailable(str(err))
     cache = tmp_path / "debian11-amd64"
-    names = ["base", "build", "base-0123456789ab", "base-0123456789ab.partial", "build-ba9876543210", "base-fedcba987654", "other"]
+    names = ["base", "build", "base-0123456789ab", "base-0123456789ab.partial", "build-ba9876543210", "base-fedcba987654", "base-00000000aaaa", "other"]
     for name in names:
         (cache / name).mkdir(parents=True)
+        if not name.endswith(".partial"):
+            (cache / name / debian_root.DONE).touch()
+            long_ago = time.time() - debian_root.UNUSED_FOR - 60
+            os.utime(cache / name / debian_root.DONE, (long_ago, long_ago))
+    (cache / "base-00000000aaaa" / debian_root.DONE).touch()  # another checkout's, used a moment ago
     debian_root._remove_other_recipes(cache / "base-fedcba987654")
-    assert sorted(p.name for p in cache.iterdir()) == ["base-fedcba987654", "build", "build-ba9876543210", "other"]
+    kept = ["base-00000000aaaa", "base-fedcba987654", "build", "build-ba9876543210", "other"]
+    assert sorted(p.name for p in cache.iterdir()) == kept
 
 
 def test_the_build_root_takes_zlib_and_libffi_from_bullseye_security_and_the_sources_from_their_suites() -> None:
@@ -96,7 +104,7 @@ def test_a_failing_root_command_shows_no_credential(monkeypatch: pytest.MonkeyPa
     try:
         debian_root.require_root()
     except debian_root.RootError as err:
-        pytest.skip(str(err))
+        unavailable(str(err))
     secret = "s3cr3t-t0ken"
     url = f"https://builder:{secret}@pypi.example.test/simple"
     with pytest.raises(debian_root.RootError) as raised:
