@@ -106,6 +106,8 @@ class NewUser:
             "CLEVER_TOKEN": TOKEN,
             "CLEVER_SECRET": SECRET,
             "API_HOST": emulator.url,
+            # The emulator is plain http, which the plugin refuses without the user's opt-in.
+            "CLEVERCLOUD_TCP_ALLOW_HTTP": "true",
         }
 
     def run(self, *args: str | Path, timeout: float = 600) -> str:
@@ -141,6 +143,7 @@ def test_release_holds_every_artifact_with_its_checksum(release: Path) -> None:
     names = {path.name for path in release.iterdir()}
     assert names == {
         ARCHIVE,
+        ARCHIVE.removesuffix(".tar.gz") + ".cdx.json",  # its bill of materials
         f"pulumi-clevercloud-tcp-{VERSION}.tgz",
         f"pulumi_clevercloud_tcp-{VERSION}-py3-none-any.whl",
         f"pulumi_clevercloud_tcp-{VERSION}.tar.gz",
